@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// env is everything the commands touch outside themselves, injected so that
+// tests run the real app in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	args           []string // the command line as typed
+}
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func newApp(e *env) *cli.App {
+	return &cli.App{
+		Name:    "dockbake",
+		Usage:   "remote Docker hosts with TLS done right, set up by cloud-init, no SSH",
+		Version: toolVersion(),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "storage-path", Aliases: []string{"s"}, EnvVars: []string{"DOCKBAKE_STORAGE_PATH"},
+				Usage: "store `DIR` (default ~/.docker/dockbake)"},
+		},
+		Commands: []*cli.Command{
+			createCommand(e), renderCommand(e), envCommand(e), lsCommand(e),
+			inspectCommand(e), urlCommand(e), configCommand(e), rmCommand(e),
+		},
+		Reader:                    e.stdin,
+		Writer:                    e.stdout,
+		ErrWriter:                 e.stderr,
+		DisableSliceFlagSeparator: true, // a label value may contain commas
+		HideHelpCommand:           true,
+		ExitErrHandler:            func(*cli.Context, error) {},
+	}
+}
+
+// run executes the app and turns its error into messages and an exit code.
+func run(args []string, e *env) int {
+	e.args = args
+	app := newApp(e)
+	err := app.Run(reorderArgs(app, args))
+	if err == nil {
+		return 0
+	}
+	printError(e.stderr, err)
+	return 1
+}
+
+// hintError carries the next step to suggest with an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (h *hintError) Error() string { return h.err.Error() }
+func (h *hintError) Unwrap() error { return h.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(w, "dockbake: error: %s\n", line)
+	}
+	var h *hintError
+	if errors.As(err, &h) && h.hint != "" {
+		fmt.Fprintf(w, "dockbake: hint: %s\n", h.hint)
+	}
+}
+
+// reorderArgs moves a subcommand's flags in front of its positional
+// arguments: urfave/cli stops at the first positional argument, and
+// `dockbake create web1 --ip 203.0.113.10` is how people type it.
+func reorderArgs(app *cli.App, args []string) []string {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	var flags, pos []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		switch {
+		case a == "--":
+			pos = append(pos, rest[j+1:]...)
+			j = len(rest)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				flags = append(flags, rest[j+1])
+				j++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	out := append(append([]string{}, args[:i+1]...), flags...)
+	if len(pos) > 0 {
+		out = append(append(out, "--"), pos...)
+	}
+	return out
+}
+
+// takesValue reports whether the flag token names a flag that takes a
+// separate value argument.
+func takesValue(flags []cli.Flag, tok string) bool {
+	if strings.Contains(tok, "=") {
+		return false
+	}
+	name := strings.TrimLeft(tok, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+func configCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "config",
+		Usage:     "print the docker CLI's TLS flags for a machine, for docker $(dockbake config NAME) ps",
+		ArgsUsage: "NAME",
+		Action: func(c *cli.Context) error {
+			name, err := machineArg(c)
+			if err != nil {
+				return err
+			}
+			l, err := loadMachine(c, e, name)
+			if err != nil {
+				return err
+			}
+			dir := l.machine.ClientDir
+			// $(...) splits on white space and expands globs, and no quoting
+			// survives it: say so rather than print flags that break.
+			if strings.ContainsAny(dir, " \t\n*?[") {
+				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, name)
+			}
+			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n",
+				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.spec.URL())
+			return err
+		},
+	}
+}

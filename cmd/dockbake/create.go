@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
+)
+
+func createCommand(e *env) *cli.Command {
+	flags := append(specFlags(), append(outputFlags,
+		&cli.StringFlag{Name: "key-type", Value: string(pki.DefaultKeyType), Usage: "key algorithm: " + keyTypeNames()},
+		&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "server and client certificate lifetime (`DAYS`d or a Go duration)"},
+		&cli.StringFlag{Name: "ca-validity", Value: "3650d", Usage: "lifetime of a new CA"},
+		&cli.StringFlag{Name: "ca", Usage: "share the CA `NAME` across machines (created on first use) instead of a CA per machine"},
+		&cli.BoolFlag{Name: "force", Usage: "replace an existing machine of the same name (new keys) and an existing --output file"},
+	)...)
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create a machine's certificates and print its cloud-init user-data",
+		ArgsUsage: "NAME",
+		Flags:     flags,
+		Action:    func(c *cli.Context) error { return create(c, e) },
+	}
+}
+
+// specFlags are the flags that make up a machine spec.
+func specFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "ip", Usage: "IP `ADDRESS` of the host (repeatable); the first is DOCKER_HOST's"},
+		&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); DOCKER_HOST's if there is no --ip"},
+		&cli.IntFlag{Name: "port", Value: generator.DefaultPort, Usage: "TLS port of dockerd"},
+		&cli.StringFlag{Name: "os", Value: generator.DefaultOS, Usage: "host OS: " + strings.Join(generator.OSNames(), ", ")},
+		&cli.StringFlag{Name: "install", Value: string(generator.DefaultInstall), Usage: "how Docker gets there: distro (docker.io), docker-ce (Docker's repository) or none (already in the image)"},
+		&cli.StringSliceFlag{Name: "engine-opt", Usage: "dockerd `flag=value` (repeatable)"},
+		&cli.StringSliceFlag{Name: "engine-label", Usage: "dockerd label `key=value` (repeatable)"},
+		&cli.StringSliceFlag{Name: "engine-env", Usage: "dockerd environment `NAME=value` (repeatable)"},
+		&cli.StringSliceFlag{Name: "engine-registry-mirror", Usage: "registry mirror `URL` (repeatable)"},
+		&cli.StringSliceFlag{Name: "engine-insecure-registry", Usage: "insecure `REGISTRY` (repeatable)"},
+		&cli.StringFlag{Name: "engine-storage-driver", Usage: "storage `DRIVER` (default: Docker's choice)"},
+		&cli.StringFlag{Name: "docker-user", Usage: "add `USER` to the docker group (created if missing)"},
+	}
+}
+
+func specFromFlags(c *cli.Context, name string) generator.Spec {
+	return generator.Spec{
+		Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port"),
+		OS: c.String("os"), Install: generator.Install(c.String("install")),
+		Engine: generator.Engine{
+			Opts: c.StringSlice("engine-opt"), Labels: c.StringSlice("engine-label"), Env: c.StringSlice("engine-env"),
+			RegistryMirrors: c.StringSlice("engine-registry-mirror"), InsecureRegistries: c.StringSlice("engine-insecure-registry"),
+			StorageDriver: c.String("engine-storage-driver"),
+		},
+		DockerUser: c.String("docker-user"),
+	}
+}
+
+// createRequest checks every input and reports all problems at once.
+func createRequest(c *cli.Context) (store.CreateRequest, error) {
+	name, err := machineArg(c)
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	spec := specFromFlags(c, name)
+	if err := spec.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	kt, err := pki.ParseKeyType(c.String("key-type"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--key-type: %w", err))
+	}
+	certValidity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	errs = appendErr(errs, err)
+	caValidity, err := parseValidity("ca-validity", c.String("ca-validity"))
+	errs = appendErr(errs, err)
+	if ca := c.String("ca"); ca != "" {
+		errs = appendErr(errs, store.ValidateName("CA", ca))
+	}
+	if len(errs) > 0 {
+		return store.CreateRequest{}, withHint(errors.Join(errs...), "dockbake create --help lists the flags")
+	}
+	return store.CreateRequest{
+		Name: name, SANs: spec.SANs(), CA: c.String("ca"), KeyType: kt,
+		CertValidity: certValidity, CAValidity: caValidity, Spec: spec,
+		ToolVersion: toolVersion(), Force: c.Bool("force"),
+	}, nil
+}
+
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		return append(errs, err)
+	}
+	return errs
+}
+
+// parseValidity reads "825d" or a Go duration such as "48h".
+func parseValidity(flag, s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < time.Hour {
+		return 0, fmt.Errorf("--%s %q: not a lifetime of at least an hour: write days as 825d or a duration as 48h", flag, s)
+	}
+	return d, nil
+}
+
+func keyTypeNames() string {
+	var names []string
+	for _, k := range pki.KeyTypes() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+func create(c *cli.Context, e *env) error {
+	req, err := createRequest(c)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(c); err != nil {
+		return err
+	}
+	s, err := openStore(c, e)
+	if err != nil {
+		return err
+	}
+	m, err := s.Create(req)
+	if errors.Is(err, store.ErrExists) {
+		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Name)
+	}
+	if err != nil {
+		return err
+	}
+	l, err := loadMachine(c, e, m.Name)
+	if err != nil {
+		return err
+	}
+	ud, err := l.userData()
+	if err != nil {
+		return err
+	}
+	ca := "its own CA"
+	if req.CA != "" {
+		ca = fmt.Sprintf("the shared CA %q", req.CA)
+	}
+	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, l.spec.URL(), ca)
+	fmt.Fprintf(e.stderr, "Client certificates: %s\n", m.ClientDir)
+	if err := writeOutput(c, e, ud); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
+	return nil
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/generator"
+)
+
+func envCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "env",
+		Usage:     "print the shell code that points the docker CLI at a machine",
+		ArgsUsage: "NAME",
+		Description: `Use it as: eval "$(dockbake env NAME)"
+The values are quoted for the shell, so a storage path with spaces or quotes survives.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "shell", Usage: "syntax for `SHELL`: bash, zsh, sh, fish, powershell, cmd, tcsh or emacs (default: from $SHELL)"},
+			&cli.BoolFlag{Name: "unset", Aliases: []string{"u"}, Usage: "print the code that unsets the variables instead"},
+			&cli.BoolFlag{Name: "no-proxy", Usage: "add the host to NO_PROXY (once), or remove it with --unset"},
+		},
+		Action: func(c *cli.Context) error { return printEnv(c, e) },
+	}
+}
+
+func printEnv(c *cli.Context, e *env) error {
+	sh, err := pickShell(c, e)
+	if err != nil {
+		return err
+	}
+	req := generator.EnvRequest{Shell: sh, Unset: c.Bool("unset"), NoProxy: c.Bool("no-proxy"), Command: hintCommand(e)}
+	if !req.Unset || req.NoProxy || c.NArg() > 0 {
+		name, err := machineArg(c)
+		if err != nil {
+			return err
+		}
+		l, err := loadMachine(c, e, name)
+		if err != nil {
+			return err
+		}
+		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, l.spec.URL(), l.machine.ClientDir, l.spec.Address()
+		req.CurrentNoProxy = e.getenv("NO_PROXY")
+		if req.CurrentNoProxy == "" {
+			req.CurrentNoProxy = e.getenv("no_proxy")
+		}
+	}
+	out, err := generator.RenderEnv(req)
+	if err != nil {
+		return withHint(err, "use a storage path (--storage-path) without such characters")
+	}
+	_, err = fmt.Fprint(e.stdout, out)
+	return err
+}
+
+func pickShell(c *cli.Context, e *env) (generator.Shell, error) {
+	if s := c.String("shell"); s != "" {
+		sh, err := generator.ParseShell(s)
+		if err != nil {
+			return "", withHint(err, "dockbake env --shell bash NAME")
+		}
+		return sh, nil
+	}
+	sh, ok := generator.DetectShell(e.getenv("SHELL"))
+	if !ok {
+		fmt.Fprintf(e.stderr, "dockbake: warning: could not tell the shell from $SHELL=%q; writing %s syntax (choose with --shell)\n", e.getenv("SHELL"), sh)
+	}
+	return sh, nil
+}
+
+// hintCommand is the command line the usage hint repeats, as it was typed.
+func hintCommand(e *env) []string { return e.args }

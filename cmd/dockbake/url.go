@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func urlCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "url",
+		Usage:     "print a machine's DOCKER_HOST URL",
+		ArgsUsage: "NAME",
+		Action: func(c *cli.Context) error {
+			name, err := machineArg(c)
+			if err != nil {
+				return err
+			}
+			l, err := loadMachine(c, e, name)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(e.stdout, l.spec.URL())
+			return err
+		},
+	}
+}

@@ -1,0 +1,70 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// cloudConfig is the subset of cloud-init's schema dockbake writes. Structs,
+// not maps, keep the key order stable.
+type cloudConfig struct {
+	WriteFiles    []writeFile `yaml:"write_files"`
+	PackageUpdate bool        `yaml:"package_update,omitempty"`
+	Packages      []string    `yaml:"packages,omitempty"`
+	RunCmd        []flowList  `yaml:"runcmd,omitempty"`
+}
+
+// flowList is an argv written on one line, [systemctl, daemon-reload]:
+// a list item is exec'd without a shell, so nothing in it needs shell quoting.
+type flowList []string
+
+// MarshalYAML implements yaml.Marshaler.
+func (l flowList) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, s := range l {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s})
+	}
+	return n, nil
+}
+
+// writeFile is one write_files entry. Files are written in cloud-init's init
+// stage, before packages: the drop-in and certificates are on disk when the
+// package's postinst first starts dockerd, so TLS works on the first start.
+// Nothing is deferred, so drop-in and certificates never arrive apart.
+type writeFile struct {
+	Path        string `yaml:"path"`
+	Owner       string `yaml:"owner"`
+	Permissions string `yaml:"permissions"`
+	Content     string `yaml:"content"`
+}
+
+// RenderCloudConfig writes the plan as #cloud-config user-data.
+func RenderCloudConfig(p *Plan) ([]byte, error) {
+	cc := cloudConfig{PackageUpdate: p.PackageUpdate, Packages: p.Packages}
+	for _, c := range p.Commands {
+		cc.RunCmd = append(cc.RunCmd, flowList(c))
+	}
+	for _, f := range p.Files {
+		cc.WriteFiles = append(cc.WriteFiles, writeFile{
+			Path: f.Path, Owner: f.Owner,
+			// A quoted octal string: a YAML integer 600 would mean mode 01130.
+			Permissions: fmt.Sprintf("%04o", f.Mode.Perm()),
+			Content:     string(f.Content),
+		})
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "#cloud-config\n")
+	fmt.Fprintf(&b, "# dockbake machine %s: Docker with mutual TLS on %s\n", p.Machine, p.URL)
+	fmt.Fprintf(&b, "# This user-data carries the host's private TLS key: treat it as a secret.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(cc); err != nil {
+		return nil, fmt.Errorf("encoding cloud-config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,173 @@
+package generator
+
+import (
+	"fmt"
+	"io/fs"
+	"strconv"
+
+	"github.com/dockbake/dockbake/templates"
+)
+
+// Paths on the Docker host. They are Docker Machine's, so existing
+// documentation and muscle memory keep working.
+const (
+	HostCACert     = "/etc/docker/ca.pem"
+	HostServerCert = "/etc/docker/server.pem"
+	HostServerKey  = "/etc/docker/server-key.pem"
+	HostDropIn     = "/etc/systemd/system/docker.service.d/10-machine.conf"
+	HostUnixSocket = "unix:///var/run/docker.sock"
+
+	aptKeyring = "/etc/apt/keyrings/docker.asc"
+	aptSource  = "/etc/apt/sources.list.d/docker.list"
+)
+
+// File is one file on the host.
+type File struct {
+	Path    string
+	Mode    fs.FileMode
+	Owner   string // "user:group"
+	Content []byte
+	Secret  bool // a private key: never logged, never shown in diffs
+}
+
+// Command is one command, as an argv; renderers quote it for their medium.
+type Command []string
+
+// Plan is everything that goes onto a Docker host, in order: files first,
+// then packages, then commands.
+type Plan struct {
+	Machine       string
+	URL           string
+	Files         []File
+	PackageUpdate bool
+	Packages      []string
+	Commands      []Command
+}
+
+// HostCerts are the PEM files of one host: never the CA key.
+type HostCerts struct {
+	CACert     []byte
+	ServerCert []byte
+	ServerKey  []byte
+}
+
+// BuildPlan decides what goes onto the host for spec. It validates spec
+// first, so every renderer works from a checked plan.
+func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if len(certs.CACert) == 0 || len(certs.ServerCert) == 0 || len(certs.ServerKey) == 0 {
+		return nil, fmt.Errorf("machine %q: missing host certificates", spec.Name)
+	}
+	o, _ := LookupOS(spec.OS)
+	dropIn, err := renderDropIn(spec, o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Machine: spec.Name, URL: spec.URL()}
+	p.Files = []File{
+		{Path: HostCACert, Mode: 0o644, Owner: "root:root", Content: certs.CACert},
+		{Path: HostServerCert, Mode: 0o644, Owner: "root:root", Content: certs.ServerCert},
+		{Path: HostServerKey, Mode: 0o600, Owner: "root:root", Content: certs.ServerKey, Secret: true},
+		{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn},
+	}
+	switch spec.Install {
+	case InstallDistro:
+		p.PackageUpdate, p.Packages = true, []string{"docker.io"}
+	case InstallDockerCE:
+		p.Files = append(p.Files, dockerCERepo(o)...)
+		p.PackageUpdate, p.Packages = true, []string{"docker-ce", "docker-ce-cli", "containerd.io"}
+	}
+	p.Commands = append(dockerUserCommands(spec.DockerUser), restartCommands()...)
+	return p, nil
+}
+
+// dockerCERepo is Docker's apt repository, trusted only for its own
+// packages through signed-by, with the key inline: no keyserver, no gpg.
+func dockerCERepo(o OS) []File {
+	line := fmt.Sprintf("deb [signed-by=%s] https://download.docker.com/linux/%s %s stable\n", aptKeyring, o.Distro, o.Codename)
+	return []File{
+		{Path: aptKeyring, Mode: 0o644, Owner: "root:root", Content: templates.DockerReleaseKey()},
+		{Path: aptSource, Mode: 0o644, Owner: "root:root", Content: []byte(line)},
+	}
+}
+
+// dockerUserCommands give user access to the local socket. They run after
+// packages, when the package has created the docker group; the group and the
+// user are created if missing, and an existing user is only added to it.
+func dockerUserCommands(user string) []Command {
+	if user == "" {
+		return nil
+	}
+	return []Command{
+		{"sh", "-c", "getent group docker >/dev/null || groupadd --system docker"},
+		{"sh", "-c", "id -u " + ShellQuote(user) + " >/dev/null 2>&1 || useradd --create-home --shell /bin/bash " + ShellQuote(user)},
+		{"usermod", "-aG", "docker", user},
+	}
+}
+
+// restartCommands make dockerd pick up the drop-in whether Docker was just
+// installed or was already running from the image: systemd does not reload
+// units by itself, and a daemon that failed before the certificates arrived
+// may have hit its start limit.
+func restartCommands() []Command {
+	return []Command{
+		{"systemctl", "daemon-reload"},
+		{"sh", "-c", "systemctl reset-failed docker.service || true"},
+		{"systemctl", "enable", "docker.service"},
+		{"systemctl", "restart", "docker.service"},
+	}
+}
+
+// DaemonArgs is dockerd's argv as the drop-in starts it.
+func DaemonArgs(spec Spec, o OS) []string {
+	d := daemonFor(o, spec.Install)
+	args := []string{d.path,
+		"-H", HostUnixSocket,
+		"-H", "tcp://0.0.0.0:" + strconv.Itoa(spec.Port),
+		"--tlsverify",
+		"--tlscacert=" + HostCACert,
+		"--tlscert=" + HostServerCert,
+		"--tlskey=" + HostServerKey,
+	}
+	if d.containerd {
+		args = append(args, "--containerd=/run/containerd/containerd.sock")
+	}
+	e := spec.Engine
+	if e.StorageDriver != "" {
+		args = append(args, "--storage-driver="+e.StorageDriver)
+	}
+	for _, l := range e.Labels {
+		args = append(args, "--label="+l)
+	}
+	for _, r := range e.InsecureRegistries {
+		args = append(args, "--insecure-registry="+r)
+	}
+	for _, m := range e.RegistryMirrors {
+		args = append(args, "--registry-mirror="+m)
+	}
+	for _, o := range e.Opts {
+		args = append(args, "--"+trimDashes(o))
+	}
+	return args
+}
+
+func trimDashes(s string) string {
+	for len(s) > 0 && s[0] == '-' {
+		s = s[1:]
+	}
+	return s
+}
+
+func renderDropIn(spec Spec, o OS) ([]byte, error) {
+	env := make([]string, len(spec.Engine.Env))
+	for i, e := range spec.Engine.Env {
+		env[i] = quoteEnvironment(e)
+	}
+	return templates.RenderDropIn(templates.DropIn{
+		Machine:     spec.Name,
+		ExecStart:   ExecLine(DaemonArgs(spec, o)),
+		Environment: env,
+	})
+}

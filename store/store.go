@@ -1,0 +1,145 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+)
+
+// Store is a dockbake store rooted at a directory.
+type Store struct {
+	// Root is the store's directory.
+	Root string
+	// Now is the clock used for new records and certificates.
+	Now func() time.Time
+}
+
+// DefaultRoot returns $DOCKBAKE_STORAGE_PATH, else ~/.docker/dockbake.
+func DefaultRoot(getenv func(string) string) (string, error) {
+	if p := getenv("DOCKBAKE_STORAGE_PATH"); p != "" {
+		return p, nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("finding the home directory for the default store: %w (set --storage-path)", err)
+		}
+	}
+	return filepath.Join(home, ".docker", "dockbake"), nil
+}
+
+// Open returns the store at root, creating its directory (0700) if needed.
+func Open(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("storage path %q: %w", root, err)
+	}
+	if err := mkdirPrivate(abs); err != nil {
+		return nil, fmt.Errorf("creating store %q: %w", abs, err)
+	}
+	return &Store{Root: abs, Now: time.Now}, nil
+}
+
+// ErrNotFound is returned for a machine or CA that is not in the store.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating what is already there without Force.
+var ErrExists = errors.New("already exists")
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// ValidateName checks a machine or CA name. Names become directory names,
+// so path separators and dot-dot are refused.
+func ValidateName(kind, name string) error {
+	if !nameRE.MatchString(name) || name == "." || name == ".." || containsDotDot(name) {
+		return fmt.Errorf("%s name %q is not valid: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", kind, name)
+	}
+	return nil
+}
+
+func containsDotDot(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '.' && s[i+1] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientDir is the directory DOCKER_CERT_PATH points at for a machine.
+func (s *Store) ClientDir(name string) string { return filepath.Join(s.Root, "machines", name) }
+
+// HostDir holds a machine's record, server key pair and own CA.
+func (s *Store) HostDir(name string) string { return filepath.Join(s.Root, "hosts", name) }
+
+// CADir holds a shared CA.
+func (s *Store) CADir(name string) string { return filepath.Join(s.Root, "cas", name) }
+
+// Names lists the machines in the store, sorted.
+func (s *Store) Names() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.Root, "hosts"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && ValidateName("machine", e.Name()) == nil {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Exists reports whether any part of machine name is in the store.
+func (s *Store) Exists(name string) bool {
+	return exists(s.HostDir(name)) || exists(s.ClientDir(name))
+}
+
+// Remove deletes a machine: its client directory, record and keys. A shared
+// CA stays.
+func (s *Store) Remove(name string) error {
+	if err := ValidateName("machine", name); err != nil {
+		return err
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !s.Exists(name) {
+		return fmt.Errorf("machine %q: %w", name, ErrNotFound)
+	}
+	trash, err := s.stagingDir("rm-" + name)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(trash)
+	for i, dir := range []string{s.HostDir(name), s.ClientDir(name)} {
+		if !exists(dir) {
+			continue
+		}
+		if err := os.Rename(dir, filepath.Join(trash, fmt.Sprint(i))); err != nil {
+			return fmt.Errorf("removing %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// stagingDir makes a private scratch directory inside the store, on the
+// same file system, so that renames out of it are atomic.
+func (s *Store) stagingDir(prefix string) (string, error) {
+	base := filepath.Join(s.Root, ".staging")
+	if err := mkdirPrivate(base); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(base, prefix+"-")
+}
