@@ -1,0 +1,122 @@
+package generator
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	spec := Spec{
+		Name: "web1", IPs: []string{"10.0.0.300", "fe80::1%eth0"}, DNSNames: []string{"bad_name", "-x.example.com"},
+		Port: 70000, OS: "windows-11", Install: "snap", DockerUser: "Root",
+		Engine: Engine{
+			Opts:   []string{"--tlsverify=false", "host=tcp://0.0.0.0:2375", "Bad Flag=1"},
+			Labels: []string{"nokey", "=v"}, Env: []string{"1X=y", "NOEQUALS"}, StorageDriver: "over lay",
+			RegistryMirrors: []string{""},
+		},
+	}
+	err := spec.Validate()
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %v", err)
+	}
+	wantFields := map[string]int{"ip": 2, "dns": 2, "port": 1, "os": 1, "install": 1, "docker-user": 1,
+		"engine-opt": 3, "engine-label": 2, "engine-env": 2, "engine-storage-driver": 1, "engine-registry-mirror": 1}
+	got := map[string]int{}
+	for _, e := range es {
+		got[e.Field]++
+		if e.Value != "" && !strings.Contains(e.Error(), `"`+e.Value+`"`) {
+			t.Errorf("error %q does not quote its value", e.Error())
+		}
+	}
+	for f, n := range wantFields {
+		if got[f] != n {
+			t.Errorf("field %s: %d errors, want %d (all: %v)", f, got[f], n, err)
+		}
+	}
+	for _, want := range []string{`--ip "10.0.0.300": not an IP address`, "use one of debian-12", "TLS is always on"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestValidateNeedsASAN(t *testing.T) {
+	err := Spec{Name: "web1"}.WithDefaults().Validate()
+	if err == nil || !strings.Contains(err.Error(), "at least one --ip or --dns") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSANsAndURL(t *testing.T) {
+	s := Spec{Name: "m", IPs: []string{"::ffff:203.0.113.10", "2001:db8::1", "127.0.0.1"}, DNSNames: []string{"Web1.Example.com.", "localhost"}}.WithDefaults()
+	sans := s.SANs()
+	var ips []string
+	for _, ip := range sans.IPs {
+		ips = append(ips, ip.String())
+	}
+	if strings.Join(ips, " ") != "203.0.113.10 2001:db8::1 127.0.0.1" {
+		t.Errorf("IPs = %v", ips)
+	}
+	if strings.Join(sans.DNSNames, " ") != "web1.example.com localhost" {
+		t.Errorf("DNS = %v", sans.DNSNames)
+	}
+	if s.URL() != "tcp://203.0.113.10:2376" {
+		t.Errorf("URL = %s", s.URL())
+	}
+	v6 := Spec{IPs: []string{"2001:db8::1"}, Port: 2376}
+	if v6.URL() != "tcp://[2001:db8::1]:2376" {
+		t.Errorf("v6 URL = %s", v6.URL())
+	}
+	dns := Spec{DNSNames: []string{"docker.example.com"}, Port: 12376}
+	if dns.URL() != "tcp://docker.example.com:12376" {
+		t.Errorf("dns URL = %s", dns.URL())
+	}
+}
+
+func TestDockerdPathPerInstall(t *testing.T) {
+	for _, tc := range []struct {
+		os      string
+		install Install
+		head    string
+	}{
+		{"debian-12", InstallDistro, "/usr/sbin/dockerd"},
+		{"debian-13", InstallDistro, "/usr/sbin/dockerd"},
+		{"ubuntu-24.04", InstallDistro, "dockerd"},
+		{"ubuntu-22.04", InstallDockerCE, "/usr/bin/dockerd"},
+		{"debian-12", InstallNone, "dockerd"},
+	} {
+		o, _ := LookupOS(tc.os)
+		args := DaemonArgs(Spec{Install: tc.install, Port: 2376}, o)
+		if args[0] != tc.head {
+			t.Errorf("%s/%s: dockerd %q, want %q", tc.os, tc.install, args[0], tc.head)
+		}
+		hasContainerd := strings.Contains(strings.Join(args, " "), "--containerd=")
+		if hasContainerd != (tc.install == InstallDockerCE) {
+			t.Errorf("%s/%s: --containerd present = %v", tc.os, tc.install, hasContainerd)
+		}
+	}
+}
+
+func TestPlanNeverCarriesACAKey(t *testing.T) {
+	certs := fixtureCerts(t)
+	for name, spec := range goldenSpecs {
+		p, err := BuildPlan(spec.WithDefaults(), certs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := 0
+		for _, f := range p.Files {
+			if strings.Contains(string(f.Content), "PRIVATE KEY") {
+				secrets++
+				if f.Path != HostServerKey || f.Mode != 0o600 || !f.Secret {
+					t.Errorf("%s: private key in %s mode %04o secret=%v", name, f.Path, f.Mode, f.Secret)
+				}
+			}
+		}
+		if secrets != 1 {
+			t.Errorf("%s: %d files hold a private key, want exactly the server key", name, secrets)
+		}
+	}
+}
