@@ -68,7 +68,8 @@ func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
 	var spec generator.Spec
 	dec := json.NewDecoder(bytes.NewReader(m.Spec))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&spec); err == nil {
+	err = dec.Decode(&spec)
+	if err == nil {
 		err = spec.Validate()
 	}
 	if err != nil {
