@@ -10,10 +10,11 @@ import (
 // cloudConfig is the subset of cloud-init's schema dockbake writes. Structs,
 // not maps, keep the key order stable.
 type cloudConfig struct {
-	WriteFiles    []writeFile `yaml:"write_files"`
-	PackageUpdate bool        `yaml:"package_update,omitempty"`
-	Packages      []string    `yaml:"packages,omitempty"`
-	RunCmd        []flowList  `yaml:"runcmd,omitempty"`
+	WriteFiles    []writeFile        `yaml:"write_files"`
+	YumRepos      map[string]yumRepo `yaml:"yum_repos,omitempty"`
+	PackageUpdate bool               `yaml:"package_update,omitempty"`
+	Packages      []string           `yaml:"packages,omitempty"`
+	RunCmd        []flowList         `yaml:"runcmd,omitempty"`
 }
 
 // flowList is an argv written on one line, [systemctl, daemon-reload]:
@@ -40,9 +41,29 @@ type writeFile struct {
 	Content     string `yaml:"content"`
 }
 
+// yumRepo is one yum_repos entry. cloud-init's yum_add_repo writes it to
+// /etc/yum.repos.d/<id>.repo in its config stage, after write_files and
+// before packages.
+type yumRepo struct {
+	Name     string `yaml:"name"`
+	BaseURL  string `yaml:"baseurl"`
+	Enabled  bool   `yaml:"enabled"`
+	GPGCheck bool   `yaml:"gpgcheck"`
+	GPGKey   string `yaml:"gpgkey"`
+}
+
 // RenderCloudConfig writes the plan as #cloud-config user-data.
 func RenderCloudConfig(p *Plan) ([]byte, error) {
+	if p.OS.Boot == BootIgnition || len(p.EnableUnits) > 0 {
+		return nil, fmt.Errorf("machine %q: %s boots with Ignition, not cloud-init", p.Machine, p.OS.ID)
+	}
 	cc := cloudConfig{PackageUpdate: p.PackageUpdate, Packages: p.Packages}
+	for _, r := range p.Repos {
+		if cc.YumRepos == nil {
+			cc.YumRepos = map[string]yumRepo{}
+		}
+		cc.YumRepos[r.ID] = yumRepo{Name: r.Name, BaseURL: r.BaseURL, Enabled: true, GPGCheck: true, GPGKey: r.GPGKey}
+	}
 	for _, c := range p.Commands {
 		cc.RunCmd = append(cc.RunCmd, flowList(c))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 
 	"github.com/dockbake/dockbake/templates"
 )
@@ -34,7 +35,7 @@ type File struct {
 type Command []string
 
 // Plan is everything that goes onto a Docker host, in order: files first,
-// then packages, then commands.
+// then repositories, then packages, then commands.
 type Plan struct {
 	Machine       string
 	URL           string
@@ -42,6 +43,18 @@ type Plan struct {
 	PackageUpdate bool
 	Packages      []string
 	Commands      []Command
+
+	// OS is the host's operating system: renderers read how to say things
+	// there (its package manager, its Butane variant), never what to do.
+	OS OS
+	// Repos are package repositories added before packages are installed.
+	// Debian's apt sources are plain Files; dnf repositories are typed,
+	// since cloud-init writes them itself (yum_repos).
+	Repos []Repo
+	// EnableUnits are systemd units enabled at first boot on an OS whose
+	// first-boot agent writes files before systemd starts (Ignition) and
+	// runs no commands.
+	EnableUnits []string
 }
 
 // HostCerts are the PEM files of one host: never the CA key.
@@ -61,25 +74,32 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 		return nil, fmt.Errorf("machine %q: missing host certificates", spec.Name)
 	}
 	o, _ := LookupOS(spec.OS)
-	dropIn, err := renderDropIn(spec, o)
-	if err != nil {
-		return nil, err
-	}
-	p := &Plan{Machine: spec.Name, URL: spec.URL()}
+	p := &Plan{Machine: spec.Name, URL: spec.URL(), OS: o}
 	p.Files = []File{
 		{Path: HostCACert, Mode: 0o644, Owner: "root:root", Content: certs.CACert},
 		{Path: HostServerCert, Mode: 0o644, Owner: "root:root", Content: certs.ServerCert},
 		{Path: HostServerKey, Mode: 0o600, Owner: "root:root", Content: certs.ServerKey, Secret: true},
-		{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn},
 	}
-	switch spec.Install {
-	case InstallDistro:
-		p.PackageUpdate, p.Packages = true, []string{"docker.io"}
-	case InstallDockerCE:
-		p.Files = append(p.Files, dockerCERepo(o)...)
-		p.PackageUpdate, p.Packages = true, []string{"docker-ce", "docker-ce-cli", "containerd.io"}
+	if o.Boot == BootIgnition {
+		return ignitionPlan(p, spec, o)
 	}
-	p.Commands = append(dockerUserCommands(spec.DockerUser), restartCommands()...)
+	dropIn, err := renderDropIn(spec, o)
+	if err != nil {
+		return nil, err
+	}
+	p.Files = append(p.Files, File{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn})
+	if spec.Install == InstallDockerCE {
+		switch o.Family {
+		case FamilyApt:
+			p.Files = append(p.Files, dockerCERepo(o)...)
+		case FamilyDNF:
+			p.Repos = append(p.Repos, dockerCEYumRepo(o))
+		}
+	}
+	if pkgs := packagesFor(o, spec.Install); len(pkgs) > 0 {
+		p.PackageUpdate, p.Packages = true, pkgs
+	}
+	p.Commands = append(dockerUserCommands(spec.DockerUser), startCommands(o)...)
 	return p, nil
 }
 
@@ -120,6 +140,24 @@ func restartCommands() []Command {
 	}
 }
 
+// startCommands start dockerd with the drop-in. Debian's packages start
+// docker on installation, so a restart picks up a changed drop-in; RPMs
+// leave it stopped (presets), so it is started with enable --now, after a
+// try-restart that only touches a daemon already running (a baked image,
+// or the script run again with new certificates). Either way dockerd
+// starts once.
+func startCommands(o OS) []Command {
+	if o.Family != FamilyDNF {
+		return restartCommands()
+	}
+	return []Command{
+		{"systemctl", "daemon-reload"},
+		{"sh", "-c", "systemctl reset-failed docker.service || true"},
+		{"systemctl", "try-restart", "docker.service"},
+		{"systemctl", "enable", "--now", "docker.service"},
+	}
+}
+
 // DaemonArgs is dockerd's argv as the drop-in starts it.
 func DaemonArgs(spec Spec, o OS) []string {
 	d := daemonFor(o, spec.Install)
@@ -134,7 +172,13 @@ func DaemonArgs(spec Spec, o OS) []string {
 	if d.containerd {
 		args = append(args, "--containerd=/run/containerd/containerd.sock")
 	}
-	e := spec.Engine
+	args = append(args, d.extra...)
+	return append(args, engineArgs(spec.Engine)...)
+}
+
+// engineArgs are the dockerd flags of the --engine-* options.
+func engineArgs(e Engine) []string {
+	var args []string
 	if e.StorageDriver != "" {
 		args = append(args, "--storage-driver="+e.StorageDriver)
 	}
@@ -165,9 +209,15 @@ func renderDropIn(spec Spec, o OS) ([]byte, error) {
 	for i, e := range spec.Engine.Env {
 		env[i] = quoteEnvironment(e)
 	}
+	exec := ExecLine(DaemonArgs(spec, o))
+	// The package's own $VARIABLES stay unquoted: systemd splits them into
+	// words, as in the unit the drop-in replaces.
+	if vars := daemonFor(o, spec.Install).envArgs; len(vars) > 0 {
+		exec += " " + strings.Join(vars, " ")
+	}
 	return templates.RenderDropIn(templates.DropIn{
 		Machine:     spec.Name,
-		ExecStart:   ExecLine(DaemonArgs(spec, o)),
+		ExecStart:   exec,
 		Environment: env,
 	})
 }

@@ -36,7 +36,8 @@ type Engine struct {
 	StorageDriver      string   `json:"storage_driver,omitempty"`
 }
 
-// WithDefaults fills in the port, OS and install method.
+// WithDefaults fills in the port, OS and install method (the OS's own
+// default: its Docker package where it has one).
 func (s Spec) WithDefaults() Spec {
 	if s.Port == 0 {
 		s.Port = DefaultPort
@@ -46,6 +47,9 @@ func (s Spec) WithDefaults() Spec {
 	}
 	if s.Install == "" {
 		s.Install = DefaultInstall
+		if o, ok := LookupOS(s.OS); ok {
+			s.Install = o.DefaultInstall()
+		}
 	}
 	return s
 }
@@ -94,11 +98,15 @@ func (s Spec) Validate() error {
 	if s.Port < 1 || s.Port > 65535 {
 		es.add("port", strconv.Itoa(s.Port), "not a TCP port (1-65535)")
 	}
-	if _, ok := LookupOS(s.OS); !ok {
+	o, knownOS := LookupOS(s.OS)
+	if !knownOS {
 		es.add("os", s.OS, "unknown OS: use one of %s", joinNames(OSNames()))
 	}
 	switch s.Install {
 	case InstallDistro, InstallDockerCE, InstallNone:
+		if knownOS {
+			s.checkOS(&es, o)
+		}
 	default:
 		es.add("install", string(s.Install), "unknown install method: use one of %s", joinNames(InstallNames()))
 	}

@@ -1,5 +1,6 @@
 // Package templates embeds the few files dockbake ships as text: the
-// systemd drop-in skeleton and Docker's apt signing key.
+// systemd drop-ins and socket unit, the skeleton of the setup script, and
+// Docker's apt signing key.
 //
 // Templates receive typed data that the generator has already escaped for
 // their target language; they only lay it out.
@@ -43,4 +44,76 @@ func RenderDropIn(d DropIn) ([]byte, error) {
 		return nil, fmt.Errorf("rendering drop-in: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+//go:embed dropin-env.conf.tmpl
+var envDropinText string
+
+var envDropin = template.Must(template.New("dropin-env").Option("missingkey=error").Parse(envDropinText))
+
+// EnvDropIn is the data of a docker.service drop-in that keeps the unit's
+// command line and sets only its environment (Flatcar's DOCKER_OPTS).
+type EnvDropIn struct {
+	Machine     string   // machine name, for the comment; must be one line
+	Environment []string // each a quoted "NAME=value" assignment
+}
+
+// RenderEnvDropIn lays out the environment-only drop-in.
+func RenderEnvDropIn(d EnvDropIn) ([]byte, error) {
+	return execute(envDropin, d)
+}
+
+//go:embed tls.socket.tmpl
+var tlsSocketText string
+
+var tlsSocket = template.Must(template.New("tls.socket").Option("missingkey=error").Parse(tlsSocketText))
+
+// TLSSocket is the data of the socket unit that hands dockerd its TCP port.
+type TLSSocket struct {
+	Machine string // machine name, for the comment; must be one line
+	Port    string // the TCP port, digits only
+}
+
+// RenderTLSSocket lays out the socket unit.
+func RenderTLSSocket(s TLSSocket) ([]byte, error) {
+	return execute(tlsSocket, s)
+}
+
+func execute(t *template.Template, data any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", t.Name(), err)
+	}
+	return b.Bytes(), nil
+}
+
+//go:embed script.sh.tmpl
+var scriptText string
+
+var script = template.Must(template.New("script").Option("missingkey=error").Parse(scriptText))
+
+// Script is the data of the setup script. Every string except Machine, URL
+// and OS must already be quoted for a POSIX shell.
+type Script struct {
+	Machine  string // machine name, for the comment; must be one line
+	URL      string // DOCKER_HOST, for the comment; must be one line
+	OS       string // the --os value, for the comment
+	Files    []ScriptFile
+	Packages []string // shell command lines that install the packages
+	Commands []string // shell command lines run last
+	Done     string   // quoted message printed at the end
+}
+
+// ScriptFile is one file the script writes.
+type ScriptFile struct {
+	Path, Mode, Owner string // quoted
+	// Delimiter ends a here-document holding Content verbatim; empty
+	// means Content is a quoted word for printf instead.
+	Delimiter string
+	Content   string
+}
+
+// RenderScript lays out the setup script.
+func RenderScript(s Script) ([]byte, error) {
+	return execute(script, s)
 }

@@ -38,7 +38,8 @@ func specFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); DOCKER_HOST's if there is no --ip"},
 		&cli.IntFlag{Name: "port", Value: generator.DefaultPort, Usage: "TLS port of dockerd"},
 		&cli.StringFlag{Name: "os", Value: generator.DefaultOS, Usage: "host OS: " + strings.Join(generator.OSNames(), ", ")},
-		&cli.StringFlag{Name: "install", Value: string(generator.DefaultInstall), Usage: "how Docker gets there: distro (docker.io), docker-ce (Docker's repository) or none (already in the image)"},
+		&cli.StringFlag{Name: "install", DefaultText: "the OS's own: distro where it has a Docker package, else docker-ce; none on Flatcar and Fedora CoreOS",
+			Usage: "how Docker gets there: distro (docker.io, moby-engine, docker), docker-ce (Docker's repository) or none (already in the image)"},
 		&cli.StringSliceFlag{Name: "engine-opt", Usage: "dockerd `flag=value` (repeatable)"},
 		&cli.StringSliceFlag{Name: "engine-label", Usage: "dockerd label `key=value` (repeatable)"},
 		&cli.StringSliceFlag{Name: "engine-env", Usage: "dockerd environment `NAME=value` (repeatable)"},
@@ -50,7 +51,7 @@ func specFlags() []cli.Flag {
 }
 
 func specFromFlags(c *cli.Context, name string) generator.Spec {
-	return generator.Spec{
+	spec := generator.Spec{
 		Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port"),
 		OS: c.String("os"), Install: generator.Install(c.String("install")),
 		Engine: generator.Engine{
@@ -60,6 +61,10 @@ func specFromFlags(c *cli.Context, name string) generator.Spec {
 		},
 		DockerUser: c.String("docker-user"),
 	}
+	if spec.Install == "" {
+		spec.Install = spec.WithDefaults().Install // the OS's own default
+	}
+	return spec
 }
 
 // createRequest checks every input and reports all problems at once.
@@ -134,6 +139,9 @@ func create(c *cli.Context, e *env) error {
 	if err := checkOutput(c); err != nil {
 		return err
 	}
+	if err := checkOutputFlags(c, specFromFlags(c, req.Name)); err != nil {
+		return withHint(err, "dockbake create --help lists the output flags")
+	}
 	s, err := openStore(c, e)
 	if err != nil {
 		return err
@@ -149,7 +157,7 @@ func create(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ud, err := l.userData()
+	ud, err := l.userData(c, e)
 	if err != nil {
 		return err
 	}
@@ -162,6 +170,10 @@ func create(c *cli.Context, e *env) error {
 	if err := writeOutput(c, e, ud); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
+	if generator.Format(c.String("format")) == generator.FormatScript {
+		fmt.Fprintf(e.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: eval \"$(dockbake env %s)\"\n", m.Name)
+	} else {
+		fmt.Fprintf(e.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
+	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -78,8 +79,13 @@ func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
 	return &loaded{store: s, machine: m, spec: spec}, nil
 }
 
-// userData renders a machine's cloud-config.
-func (l *loaded) userData() ([]byte, error) {
+// userData renders a machine's user-data (or script) as the output flags
+// ask, and prints the target's notes to stderr.
+func (l *loaded) userData(c *cli.Context, e *env) ([]byte, error) {
+	out, err := outputFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
 	hf, err := l.store.HostFiles(l.machine)
 	if err != nil {
 		return nil, withHint(err, "dockbake rm --force %s and create it again", l.machine.Name)
@@ -88,7 +94,53 @@ func (l *loaded) userData() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return generator.RenderCloudConfig(plan)
+	data, notes, err := generator.UserData(plan, out)
+	var size *generator.SizeError
+	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
+		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", l.machine.Name, size.Target.Name)
+	}
+	if errors.As(err, &size) {
+		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", l.machine.Name)
+	}
+	if err != nil {
+		return nil, withHint(err, "dockbake render --help lists the output flags")
+	}
+	for _, n := range notes {
+		fmt.Fprintf(e.stderr, "dockbake: note: %s\n", n)
+	}
+	return data, nil
+}
+
+// outputFromFlags reads the output flags; --merge files are read here, so
+// a missing one is reported before anything is created.
+func outputFromFlags(c *cli.Context) (generator.Output, error) {
+	out := generator.Output{
+		Format:   generator.Format(c.String("format")),
+		Encoding: generator.Encoding{Gzip: c.Bool("gzip"), Base64: c.Bool("base64")},
+		Target:   c.String("target"),
+	}
+	for _, name := range c.StringSlice("merge") {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return out, fmt.Errorf("--merge %q: %w", name, errors.Unwrap(err))
+		}
+		out.Merge = append(out.Merge, generator.MergePart{Name: name, Content: b})
+	}
+	return out, nil
+}
+
+// checkOutputFlags refuses output flags that cannot work for spec's OS,
+// before create makes any key.
+func checkOutputFlags(c *cli.Context, spec generator.Spec) error {
+	out, err := outputFromFlags(c)
+	if err != nil {
+		return err
+	}
+	o, ok := generator.LookupOS(spec.OS)
+	if !ok {
+		return nil // Validate reports it
+	}
+	return out.Check(o)
 }
 
 // checkOutput refuses to replace an existing --output file without --force:
@@ -121,4 +173,10 @@ func writeOutput(c *cli.Context, e *env, data []byte) error {
 
 var outputFlags = []cli.Flag{
 	&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the user-data to `FILE` (mode 0600) instead of stdout"},
+	&cli.StringFlag{Name: "format", Aliases: []string{"f"}, DefaultText: "cloud-config, or ignition on Flatcar and Fedora CoreOS",
+		Usage: "what to write: " + strings.Join(generator.FormatNames(), ", ")},
+	&cli.StringSliceFlag{Name: "merge", Usage: "combine your own user-data `FILE` (cloud-config, script, boothook) with ours; needs --format mime (repeatable)"},
+	&cli.BoolFlag{Name: "gzip", Usage: "compress the user-data (cloud-init unpacks it)"},
+	&cli.BoolFlag{Name: "base64", Usage: "base64-encode the user-data (after --gzip)"},
+	&cli.StringFlag{Name: "target", Usage: "check the user-data against `PROVIDER`'s size limit and encoding: " + strings.Join(generator.TargetNames(), ", ")},
 }

@@ -5,7 +5,7 @@ import "github.com/urfave/cli/v2"
 func renderCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "render",
-		Usage:     "print a machine's user-data again, from the store, without new certificates",
+		Usage:     "print a machine's user-data again, in any format, from the store, without new certificates",
 		ArgsUsage: "NAME",
 		Flags:     append(outputFlags, &cli.BoolFlag{Name: "force", Usage: "replace an existing --output file"}),
 		Action: func(c *cli.Context) error {
@@ -20,7 +20,7 @@ func renderCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ud, err := l.userData()
+			ud, err := l.userData(c, e)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,120 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/coreos/butane/config"
+	"github.com/coreos/butane/config/common"
+	"gopkg.in/yaml.v3"
+)
+
+// butaneConfig is the subset of a Butane config dockbake writes. Structs,
+// not maps, keep the key order stable.
+type butaneConfig struct {
+	Variant string        `yaml:"variant"`
+	Version string        `yaml:"version"`
+	Storage butaneStorage `yaml:"storage"`
+	Systemd butaneSystemd `yaml:"systemd,omitempty"`
+}
+
+type butaneStorage struct {
+	Files []butaneFile `yaml:"files"`
+}
+
+type butaneFile struct {
+	Path     string         `yaml:"path"`
+	Mode     octalMode      `yaml:"mode"`
+	User     *butaneName    `yaml:"user,omitempty"`
+	Group    *butaneName    `yaml:"group,omitempty"`
+	Contents butaneContents `yaml:"contents"`
+}
+
+type butaneName struct {
+	Name string `yaml:"name"`
+}
+
+type butaneContents struct {
+	Inline string `yaml:"inline"`
+}
+
+type butaneSystemd struct {
+	Units []butaneUnit `yaml:"units,omitempty"`
+}
+
+type butaneUnit struct {
+	Name    string `yaml:"name"`
+	Enabled bool   `yaml:"enabled"`
+}
+
+// octalMode is a file mode written as a YAML octal integer, 0644. Butane
+// rejects a quoted "0644" and warns about a decimal 644 (ErrDecimalMode).
+type octalMode uint32
+
+// MarshalYAML implements yaml.Marshaler.
+func (m octalMode) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprintf("0%03o", uint32(m))}, nil
+}
+
+// RenderButane writes the plan as a Butane config for its OS's variant.
+// Ignition writes the files in the initramfs, before systemd starts, and
+// enables the units through presets.
+func RenderButane(p *Plan) ([]byte, error) {
+	if p.OS.Butane.Variant == "" {
+		return nil, fmt.Errorf("machine %q: %s boots with cloud-init, not Ignition", p.Machine, p.OS.ID)
+	}
+	// Ignition runs no commands and installs no packages: a plan that
+	// needs either cannot be said here.
+	if len(p.Commands) > 0 || len(p.Packages) > 0 || len(p.Repos) > 0 {
+		return nil, fmt.Errorf("machine %q: the plan for %s needs commands or packages, which Ignition cannot run", p.Machine, p.OS.ID)
+	}
+	bc := butaneConfig{Variant: p.OS.Butane.Variant, Version: p.OS.Butane.Version}
+	for _, f := range p.Files {
+		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode.Perm()), Contents: butaneContents{Inline: string(f.Content)}}
+		if user, group, _ := strings.Cut(f.Owner, ":"); f.Owner != "root:root" {
+			bf.User, bf.Group = &butaneName{user}, &butaneName{group}
+		}
+		bc.Storage.Files = append(bc.Storage.Files, bf)
+	}
+	for _, u := range p.EnableUnits {
+		bc.Systemd.Units = append(bc.Systemd.Units, butaneUnit{Name: u, Enabled: true})
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# dockbake machine %s: Docker with mutual TLS on %s\n", p.Machine, p.URL)
+	fmt.Fprintf(&b, "# This config carries the host's private TLS key: treat it as a secret.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(bc); err != nil {
+		return nil, fmt.Errorf("encoding Butane config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// RenderIgnition writes the plan as an Ignition config, translated from
+// RenderButane's output by Butane itself. Every entry of Butane's report
+// is an error here, warnings included, as `butane --strict` does: a
+// warning means Butane understood something other than what was meant.
+func RenderIgnition(p *Plan) ([]byte, error) {
+	bu, err := RenderButane(p)
+	if err != nil {
+		return nil, err
+	}
+	return TranslateButane(bu)
+}
+
+// TranslateButane translates a Butane config to compact Ignition JSON,
+// strictly. Inline contents are compressed where that makes them smaller.
+func TranslateButane(bu []byte) ([]byte, error) {
+	ign, report, err := config.TranslateBytes(bu, common.TranslateBytesOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("translating Butane config: %w", err)
+	}
+	if len(report.Entries) > 0 {
+		return nil, fmt.Errorf("translating Butane config (strict):\n%s", strings.TrimSpace(report.String()))
+	}
+	return append(ign, '\n'), nil
+}

@@ -1,0 +1,154 @@
+#!/bin/sh
+# dockbake machine web1: Docker with mutual TLS on tcp://203.0.113.10:2376
+# This script carries the host's private TLS key: treat it as a secret.
+#
+# It sets up a ubuntu-22.04 host the way the machine's cloud-init user-data
+# would. Run it as root, e.g. `ssh HOST sudo sh -s < FILE`, as a Packer
+# shell provisioner, or as user-data of its own. Running it again leaves the
+# host as it is and restarts Docker.
+set -eu
+umask 077
+
+uid=$(id -u)
+if [ "${uid}" -ne 0 ]; then
+	echo "dockbake: run this script as root" >&2
+	exit 1
+fi
+
+# put PATH MODE OWNER: replace PATH with standard input. The new file gets
+# its owner and mode before it is renamed into place, so a key is never
+# readable by others, not even for a moment.
+put() {
+	(umask 022 && mkdir -p "${1%/*}")
+	cat >"$1.dockbake-new"
+	chown "$3" "$1.dockbake-new"
+	chmod "$2" "$1.dockbake-new"
+	mv -f "$1.dockbake-new" "$1"
+}
+
+put /etc/docker/ca.pem 0644 root:root <<'DOCKBAKE_EOF'
+-----BEGIN CERTIFICATE-----
+MIIBpzCCAU6gAwIBAgIRANziYZCJv5WgrZ9DNRDOfDkwCgYIKoZIzj0EAwIwMjER
+MA8GA1UEChMIZG9ja2Jha2UxHTAbBgNVBAMTFGRvY2tiYWtlIENBIGZvciB3ZWIx
+MB4XDTI2MTEyNzE1NTM1OVoXDTM2MTEyNDE1NTM1OVowMjERMA8GA1UEChMIZG9j
+a2Jha2UxHTAbBgNVBAMTFGRvY2tiYWtlIENBIGZvciB3ZWIxMFkwEwYHKoZIzj0C
+AQYIKoZIzj0DAQcDQgAEt10Z1ydCkzTIl1rHOpFR/zWLGrp4XuenVemJH1Ke3xiP
+Z+YIYF4rbXteSIHaW3GarUIhNjbysJtvFDeFyIVwUKNFMEMwDgYDVR0PAQH/BAQD
+AgGGMBIGA1UdEwEB/wQIMAYBAf8CAQAwHQYDVR0OBBYEFP0rbK6igwk9Zk7E0rnw
+grODBfMRMAoGCCqGSM49BAMCA0cAMEQCIBZA5XEs91QouUItGNLGYdzLQuhxFpLR
+Yg5jyvOB23acAiB6usnpP/WLQU6HNBA38w6GqYk/mc4U10QqgRot+NftPA==
+-----END CERTIFICATE-----
+DOCKBAKE_EOF
+
+put /etc/docker/server.pem 0644 root:root <<'DOCKBAKE_EOF'
+-----BEGIN CERTIFICATE-----
+MIIByjCCAXGgAwIBAgIRAKmgUGAkCBJZ3z2TU0I5ef8wCgYIKoZIzj0EAwIwMjER
+MA8GA1UEChMIZG9ja2Jha2UxHTAbBgNVBAMTFGRvY2tiYWtlIENBIGZvciB3ZWIx
+MB4XDTI2MTEyNzE1NTM1OVoXDTI5MDMwMTE1NTM1OVowIjERMA8GA1UEChMIZG9j
+a2Jha2UxDTALBgNVBAMTBHdlYjEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQL
+7dLohI2cehNTh8APXIO6xW87l6y7TK5GMKmsWv2VWB9tvqmTCRtEfw/CeBUduA1T
+6RlHaOsjghY1vUtH9+rpo3gwdjAOBgNVHQ8BAf8EBAMCB4AwEwYDVR0lBAwwCgYI
+KwYBBQUHAwEwDAYDVR0TAQH/BAIwADAfBgNVHSMEGDAWgBT9K2yuooMJPWZOxNK5
+8IKzgwXzETAgBgNVHREEGTAXgglsb2NhbGhvc3SHBMsAcQqHBH8AAAEwCgYIKoZI
+zj0EAwIDRwAwRAIgKpTiqoIU1joEWn3F9V9QOu//M86qorY3Doc3ouObQFoCIB2K
+TJCp9ktONyz+8UenzmSkR84nozYr9WcMe2phhBc5
+-----END CERTIFICATE-----
+DOCKBAKE_EOF
+
+put /etc/docker/server-key.pem 0600 root:root <<'DOCKBAKE_EOF'
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgB+qv8ncQ9JMsnxl5
+F/ylUxdknB+NXw6PLdbBQOAal6GhRANCAAQL7dLohI2cehNTh8APXIO6xW87l6y7
+TK5GMKmsWv2VWB9tvqmTCRtEfw/CeBUduA1T6RlHaOsjghY1vUtH9+rp
+-----END PRIVATE KEY-----
+DOCKBAKE_EOF
+
+put /etc/systemd/system/docker.service.d/10-machine.conf 0644 root:root <<'DOCKBAKE_EOF'
+# Written by dockbake for machine web1.
+# dockerd listens on the local socket and on TCP with mutual TLS: only a
+# client certificate signed by this machine's CA is accepted.
+[Service]
+ExecStart=
+ExecStart=/usr/bin/dockerd -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server.pem --tlskey=/etc/docker/server-key.pem --containerd=/run/containerd/containerd.sock --label=env=prod
+DOCKBAKE_EOF
+
+put /etc/apt/keyrings/docker.asc 0644 root:root <<'DOCKBAKE_EOF'
+-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mQINBFit2ioBEADhWpZ8/wvZ6hUTiXOwQHXMAlaFHcPH9hAtr4F1y2+OYdbtMuth
+lqqwp028AqyY+PRfVMtSYMbjuQuu5byyKR01BbqYhuS3jtqQmljZ/bJvXqnmiVXh
+38UuLa+z077PxyxQhu5BbqntTPQMfiyqEiU+BKbq2WmANUKQf+1AmZY/IruOXbnq
+L4C1+gJ8vfmXQt99npCaxEjaNRVYfOS8QcixNzHUYnb6emjlANyEVlZzeqo7XKl7
+UrwV5inawTSzWNvtjEjj4nJL8NsLwscpLPQUhTQ+7BbQXAwAmeHCUTQIvvWXqw0N
+cmhh4HgeQscQHYgOJjjDVfoY5MucvglbIgCqfzAHW9jxmRL4qbMZj+b1XoePEtht
+ku4bIQN1X5P07fNWzlgaRL5Z4POXDDZTlIQ/El58j9kp4bnWRCJW0lya+f8ocodo
+vZZ+Doi+fy4D5ZGrL4XEcIQP/Lv5uFyf+kQtl/94VFYVJOleAv8W92KdgDkhTcTD
+G7c0tIkVEKNUq48b3aQ64NOZQW7fVjfoKwEZdOqPE72Pa45jrZzvUFxSpdiNk2tZ
+XYukHjlxxEgBdC/J3cMMNRE1F4NCA3ApfV1Y7/hTeOnmDuDYwr9/obA8t016Yljj
+q5rdkywPf4JF8mXUW5eCN1vAFHxeg9ZWemhBtQmGxXnw9M+z6hWwc6ahmwARAQAB
+tCtEb2NrZXIgUmVsZWFzZSAoQ0UgZGViKSA8ZG9ja2VyQGRvY2tlci5jb20+iQI3
+BBMBCgAhBQJYrefAAhsvBQsJCAcDBRUKCQgLBRYCAwEAAh4BAheAAAoJEI2BgDwO
+v82IsskP/iQZo68flDQmNvn8X5XTd6RRaUH33kXYXquT6NkHJciS7E2gTJmqvMqd
+tI4mNYHCSEYxI5qrcYV5YqX9P6+Ko+vozo4nseUQLPH/ATQ4qL0Zok+1jkag3Lgk
+jonyUf9bwtWxFp05HC3GMHPhhcUSexCxQLQvnFWXD2sWLKivHp2fT8QbRGeZ+d3m
+6fqcd5Fu7pxsqm0EUDK5NL+nPIgYhN+auTrhgzhK1CShfGccM/wfRlei9Utz6p9P
+XRKIlWnXtT4qNGZNTN0tR+NLG/6Bqd8OYBaFAUcue/w1VW6JQ2VGYZHnZu9S8LMc
+FYBa5Ig9PxwGQOgq6RDKDbV+PqTQT5EFMeR1mrjckk4DQJjbxeMZbiNMG5kGECA8
+g383P3elhn03WGbEEa4MNc3Z4+7c236QI3xWJfNPdUbXRaAwhy/6rTSFbzwKB0Jm
+ebwzQfwjQY6f55MiI/RqDCyuPj3r3jyVRkK86pQKBAJwFHyqj9KaKXMZjfVnowLh
+9svIGfNbGHpucATqREvUHuQbNnqkCx8VVhtYkhDb9fEP2xBu5VvHbR+3nfVhMut5
+G34Ct5RS7Jt6LIfFdtcn8CaSas/l1HbiGeRgc70X/9aYx/V/CEJv0lIe8gP6uDoW
+FPIZ7d6vH+Vro6xuWEGiuMaiznap2KhZmpkgfupyFmplh0s6knymuQINBFit2ioB
+EADneL9S9m4vhU3blaRjVUUyJ7b/qTjcSylvCH5XUE6R2k+ckEZjfAMZPLpO+/tF
+M2JIJMD4SifKuS3xck9KtZGCufGmcwiLQRzeHF7vJUKrLD5RTkNi23ydvWZgPjtx
+Q+DTT1Zcn7BrQFY6FgnRoUVIxwtdw1bMY/89rsFgS5wwuMESd3Q2RYgb7EOFOpnu
+w6da7WakWf4IhnF5nsNYGDVaIHzpiqCl+uTbf1epCjrOlIzkZ3Z3Yk5CM/TiFzPk
+z2lLz89cpD8U+NtCsfagWWfjd2U3jDapgH+7nQnCEWpROtzaKHG6lA3pXdix5zG8
+eRc6/0IbUSWvfjKxLLPfNeCS2pCL3IeEI5nothEEYdQH6szpLog79xB9dVnJyKJb
+VfxXnseoYqVrRz2VVbUI5Blwm6B40E3eGVfUQWiux54DspyVMMk41Mx7QJ3iynIa
+1N4ZAqVMAEruyXTRTxc9XW0tYhDMA/1GYvz0EmFpm8LzTHA6sFVtPm/ZlNCX6P1X
+zJwrv7DSQKD6GGlBQUX+OeEJ8tTkkf8QTJSPUdh8P8YxDFS5EOGAvhhpMBYD42kQ
+pqXjEC+XcycTvGI7impgv9PDY1RCC1zkBjKPa120rNhv/hkVk/YhuGoajoHyy4h7
+ZQopdcMtpN2dgmhEegny9JCSwxfQmQ0zK0g7m6SHiKMwjwARAQABiQQ+BBgBCAAJ
+BQJYrdoqAhsCAikJEI2BgDwOv82IwV0gBBkBCAAGBQJYrdoqAAoJEH6gqcPyc/zY
+1WAP/2wJ+R0gE6qsce3rjaIz58PJmc8goKrir5hnElWhPgbq7cYIsW5qiFyLhkdp
+YcMmhD9mRiPpQn6Ya2w3e3B8zfIVKipbMBnke/ytZ9M7qHmDCcjoiSmwEXN3wKYI
+mD9VHONsl/CG1rU9Isw1jtB5g1YxuBA7M/m36XN6x2u+NtNMDB9P56yc4gfsZVES
+KA9v+yY2/l45L8d/WUkUi0YXomn6hyBGI7JrBLq0CX37GEYP6O9rrKipfz73XfO7
+JIGzOKZlljb/D9RX/g7nRbCn+3EtH7xnk+TK/50euEKw8SMUg147sJTcpQmv6UzZ
+cM4JgL0HbHVCojV4C/plELwMddALOFeYQzTif6sMRPf+3DSj8frbInjChC3yOLy0
+6br92KFom17EIj2CAcoeq7UPhi2oouYBwPxh5ytdehJkoo+sN7RIWua6P2WSmon5
+U888cSylXC0+ADFdgLX9K2zrDVYUG1vo8CX0vzxFBaHwN6Px26fhIT1/hYUHQR1z
+VfNDcyQmXqkOnZvvoMfz/Q0s9BhFJ/zU6AgQbIZE/hm1spsfgvtsD1frZfygXJ9f
+irP+MSAI80xHSf91qSRZOj4Pl3ZJNbq4yYxv0b1pkMqeGdjdCYhLU+LZ4wbQmpCk
+SVe2prlLureigXtmZfkqevRz7FrIZiu9ky8wnCAPwC7/zmS18rgP/17bOtL4/iIz
+QhxAAoAMWVrGyJivSkjhSGx1uCojsWfsTAm11P7jsruIL61ZzMUVE2aM3Pmj5G+W
+9AcZ58Em+1WsVnAXdUR//bMmhyr8wL/G1YO1V3JEJTRdxsSxdYa4deGBBY/Adpsw
+24jxhOJR+lsJpqIUeb999+R8euDhRHG9eFO7DRu6weatUJ6suupoDTRWtr/4yGqe
+dKxV3qQhNLSnaAzqW/1nA3iUB4k7kCaKZxhdhDbClf9P37qaRW467BLCVO/coL3y
+Vm50dwdrNtKpMBh3ZpbB1uJvgi9mXtyBOMJ3v8RZeDzFiG8HdCtg9RvIt/AIFoHR
+H3S+U79NT6i0KPzLImDfs8T7RlpyuMc4Ufs8ggyg9v3Ae6cN3eQyxcK3w0cbBwsh
+/nQNfsA6uu+9H7NhbehBMhYnpNZyrHzCmzyXkauwRAqoCbGCNykTRwsur9gS41TQ
+M8ssD1jFheOJf3hODnkKU+HKjvMROl1DK7zdmLdNzA1cvtZH/nCC9KPj1z8QC47S
+xx+dTZSx4ONAhwbS/LN3PoKtn8LPjY9NP9uDWI+TWYquS2U+KHDrBDlsgozDbs/O
+jCxcpDzNmXpWQHEtHU7649OXHP7UeNST1mCUCH5qdank0V1iejF6/CfTFU4MfcrG
+YT90qFF93M3v01BbxP+EIY2/9tiIPbrd
+=0YYh
+-----END PGP PUBLIC KEY BLOCK-----
+DOCKBAKE_EOF
+
+put /etc/apt/sources.list.d/docker.list 0644 root:root <<'DOCKBAKE_EOF'
+deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu jammy stable
+DOCKBAKE_EOF
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y -o Dpkg::Options::=--force-confold docker-ce docker-ce-cli containerd.io
+
+systemctl daemon-reload
+sh -c 'systemctl reset-failed docker.service || true'
+systemctl enable docker.service
+systemctl restart docker.service
+
+# shellcheck disable=SC2016 # the $(...) is for the user to type
+echo 'dockbake: Docker on this host now takes mutual TLS on tcp://203.0.113.10:2376; on your machine run: eval "$(dockbake env web1)"' >&2
