@@ -44,6 +44,8 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			createCommand(e), renderCommand(e), envCommand(e), lsCommand(e),
 			inspectCommand(e), urlCommand(e), configCommand(e), rmCommand(e),
+			regenerateCommand(e), verifyCommand(e), contextCommand(e), clientCommand(e),
+			importCommand(e), completionCommand(e), versionCommand(e), completeCommand(e),
 		},
 		Reader:                    e.stdin,
 		Writer:                    e.stdout,
@@ -104,8 +106,13 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil {
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
+	}
+	// A subcommand (client add, context rm) owns the flags that follow it.
+	for i+1 < len(args) && cmd.Command(args[i+1]) != nil {
+		i++
+		cmd = cmd.Command(args[i])
 	}
 	var flags, pos []string
 	rest := args[i+1:]

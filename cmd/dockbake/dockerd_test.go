@@ -64,10 +64,10 @@ type writtenFile struct {
 // dockerdFromUserData starts the system's real dockerd exactly as the
 // rendered drop-in would, with the files from the rendered user-data, but
 // with host paths remapped into a scratch root and the TCP listener on
-// 127.0.0.1. The sandbox flags keep it from touching the host's Docker.
-func dockerdFromUserData(t *testing.T, ud []byte) {
+// 127.0.0.1.
+func dockerdFromUserData(t *testing.T, ud []byte) *dockerd {
 	t.Helper()
-	dockerd := testenv.LookPath(t, "dockerd", "apt-get install docker.io")
+	testenv.Root(t, "dockerd runs as root")
 	// Short: unix socket paths are limited to 108 bytes.
 	root, err := os.MkdirTemp("", "dbd")
 	if err != nil {
@@ -86,43 +86,114 @@ func dockerdFromUserData(t *testing.T, ud []byte) {
 			t.Fatal(err)
 		}
 	}
+	var addr string
 	argv := execStart(t, files[generator.HostDropIn].Content)
-	argv[0] = dockerd
 	for i, a := range argv {
 		a = strings.Replace(a, "unix:///var/run/", "unix://"+root+"/", 1)
-		a = strings.Replace(a, "tcp://0.0.0.0:", "tcp://127.0.0.1:", 1)
+		if rest, ok := strings.CutPrefix(a, "tcp://0.0.0.0:"); ok {
+			addr = "127.0.0.1:" + rest
+			a = "tcp://" + addr
+		}
 		argv[i] = strings.Replace(a, "=/etc/docker/", "="+root+"/etc/docker/", 1)
 	}
-	argv = append(argv, "--data-root="+root+"/data", "--exec-root="+root+"/x", "--pidfile="+root+"/pid",
-		"--iptables=false", "--bridge=none", "--storage-driver=vfs")
-	log, err := os.Create(filepath.Join(root, "dockerd.log"))
+	if addr == "" {
+		t.Fatalf("drop-in has no TCP listener: %v", argv)
+	}
+	t.Logf("dockerd %s", strings.Join(argv[1:], " "))
+	return startDockerdOn(t, addr, argv[1:]...)
+}
+
+// dockerd is a real dockerd on loopback, sandboxed so that it does not touch
+// the host's Docker: its own data and exec roots, no iptables, no bridge.
+type dockerd struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+// startDockerdOn starts dockerd with the given flags (listeners and TLS)
+// and waits until addr accepts connections.
+func startDockerdOn(t *testing.T, addr string, flags ...string) *dockerd {
+	t.Helper()
+	testenv.Root(t, "dockerd runs as root")
+	bin := testenv.LookPath(t, "dockerd", "apt-get install docker.io")
+	// Short: unix socket paths under the exec root are limited to 108 bytes.
+	root, err := os.MkdirTemp("", "dbv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	args := append([]string{"--data-root=" + root + "/data", "--exec-root=" + root + "/x", "--pidfile=" + root + "/pid",
+		"--iptables=false", "--bridge=none", "--storage-driver=vfs"}, flags...)
+	d := &dockerd{t: t, log: filepath.Join(root, "dockerd.log"), done: make(chan struct{})}
+	logf, err := os.Create(d.log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("dockerd %s", strings.Join(argv[1:], " "))
+	d.cmd = exec.Command(bin, args...)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.cmd.Wait(); logf.Close(); close(d.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+		d.stop()
+		// The containerd that dockerd started is in its process group; a
+		// dockerd that died early may have left it behind.
+		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
 		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("dockerd log:\n%s", b)
+			b, _ := os.ReadFile(d.log)
+			t.Logf("dockerd %s\n%s", strings.Join(flags, " "), lastLines(string(b), 30))
 		}
+		// dockerd bind-mounts its data root onto itself; one that died
+		// during start leaves the mount behind.
+		syscall.Unmount(root+"/data", syscall.MNT_DETACH)
+		os.RemoveAll(root)
 	})
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return d
+		}
+		select {
+		case <-d.done:
+			b, _ := os.ReadFile(d.log)
+			t.Fatalf("dockerd exited:\n%s", lastLines(string(b), 30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dockerd did not listen on %s within a minute", addr)
+		}
+	}
 }
 
+// stop ends dockerd and waits for it; it is safe to call twice.
+func (d *dockerd) stop() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-d.done
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestVerifyRealDockerd takes a real dockerd on loopback through the
+// states verify must tell apart, and checks each diagnosis and its fix.
 // execStart returns the argv of the drop-in's last ExecStart= line. The
 // line is split on spaces, so the test asserts that this machine's line
 // needed no quoting.

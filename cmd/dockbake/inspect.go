@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -29,6 +32,8 @@ func inspectCommand(e *env) *cli.Command {
 		Name:      "inspect",
 		Usage:     "print a machine's record as JSON",
 		ArgsUsage: "NAME",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
+			Usage: "print with a Go `TEMPLATE` instead of JSON, e.g. '{{.URL}}' or '{{json .Spec.IPs}}'"}},
 		Action: func(c *cli.Context) error {
 			name, err := machineArg(c)
 			if err != nil {
@@ -43,13 +48,37 @@ func inspectCommand(e *env) *cli.Command {
 				return err
 			}
 			m := l.machine
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(inspection{
+			in := inspection{
 				Name: m.Name, URL: l.spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
 				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.store.HostDir(name), Spec: l.spec,
-			})
+			}
+			if f := c.String("format"); f != "" {
+				return printTemplate(e, f, in)
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(in)
 		},
 	}
+}
+
+// printTemplate prints data through a Go template, as docker inspect
+// --format does, with a json function and a final newline.
+func printTemplate(e *env, format string, data any) error {
+	t, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+	}).Parse(format)
+	if err != nil {
+		return withHint(fmt.Errorf("--format %q: %w", format, err), "write a Go template, e.g. --format '{{.URL}}'")
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return withHint(fmt.Errorf("--format %q: %w", format, err), "the fields are those of the JSON output, by their Go names: .Name .URL .CA .ServerExpires .ClientDir .Spec.IPs ...")
+	}
+	_, err = fmt.Fprintln(e.stdout, b.String())
+	return err
 }

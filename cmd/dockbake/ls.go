@@ -9,14 +9,19 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
 )
 
-// listing is one row of `dockbake ls`.
+// listing is one row of `dockbake ls`. Expires and DaysLeft are those of
+// the certificate that expires first, which Expiring names (server, client
+// or CA): the machine stops working then.
 type listing struct {
 	Name      string    `json:"name"`
 	URL       string    `json:"url,omitempty"`
 	CA        string    `json:"ca"`
 	Expires   time.Time `json:"expires,omitempty"`
+	Expiring  string    `json:"expiring,omitempty"`
+	DaysLeft  int       `json:"days_left"`
 	ClientDir string    `json:"client_dir,omitempty"`
 	Error     string    `json:"error,omitempty"`
 }
@@ -60,7 +65,8 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 		l, err := loadMachine(c, &env{stdout: e.stdout, stderr: nopWriter{}, getenv: e.getenv}, name)
 		if err == nil {
 			row.URL, row.CA, row.ClientDir = l.spec.URL(), caLabel(l.machine.CA), l.machine.ClientDir
-			row.Expires, err = serverExpiry(l)
+			row.Expires, row.Expiring, err = firstExpiry(l)
+			row.DaysLeft = daysLeft(row.Expires, l.store.Now())
 		}
 		if err != nil {
 			row.Error = err.Error()
@@ -83,6 +89,40 @@ func serverExpiry(l *loaded) (time.Time, error) {
 	return cert.NotAfter.UTC(), nil
 }
 
+// firstExpiry is when the first of the machine's server, client and CA
+// certificates expires: the machine stops working then.
+func firstExpiry(l *loaded) (time.Time, string, error) {
+	first, what := time.Time{}, ""
+	for _, c := range []struct {
+		what string
+		read func(*store.Machine) ([]byte, error)
+	}{{"server", l.store.ServerCert}, {"client", l.store.ClientCert}, {"CA", l.store.CACertPEM}} {
+		data, err := c.read(l.machine)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		cert, err := pki.ParseCertificate(data)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		if what == "" || cert.NotAfter.Before(first) {
+			first, what = cert.NotAfter.UTC(), c.what
+		}
+	}
+	return first, what, nil
+}
+
+// fixExpiry is the command that renews a machine's certificate of kind what.
+func fixExpiry(name, what string) string {
+	switch what {
+	case "client":
+		return "dockbake regenerate-certs " + name + " --client"
+	case "CA":
+		return "dockbake regenerate-certs " + name + " --ca"
+	}
+	return "dockbake regenerate-certs " + name
+}
+
 func caLabel(ca string) string {
 	if ca == "" {
 		return "(own)"
@@ -92,15 +132,29 @@ func caLabel(ca string) string {
 
 func printTable(e *env, rows []listing) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES")
+	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
+	var soon []listing
 	for _, r := range rows {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t-\t-\tdamaged: %s\n", r.Name, r.Error)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.URL, r.CA, r.Expires.Format(time.DateOnly))
+		days := fmt.Sprint(r.DaysLeft)
+		switch {
+		case r.DaysLeft < 0:
+			days, soon = "expired!", append(soon, r)
+		case time.Duration(r.DaysLeft)*24*time.Hour < renewSoon:
+			days, soon = days+" renew!", append(soon, r)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.URL, r.CA, r.Expires.Format(time.DateOnly), days)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range soon {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s: its %s certificate expires on %s: run %s\n", r.Name, r.Expiring, r.Expires.Format(time.DateOnly), fixExpiry(r.Name, r.Expiring))
+	}
+	return nil
 }
 
 type nopWriter struct{}

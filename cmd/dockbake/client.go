@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
+)
+
+func clientCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "client",
+		Usage: "issue and list extra client certificates of a machine, for teammates",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "add",
+				Usage:     "issue a client certificate for USER from the machine's CA, into a directory usable as DOCKER_CERT_PATH",
+				ArgsUsage: "NAME",
+				Description: `The directory holds ca.pem, cert.pem and key.pem, never a CA key. USER becomes the
+certificate's common name, the user name Docker authorization plugins see. dockerd
+checks no revocation list: to cut a holder off, make a new CA with
+dockbake regenerate-certs NAME --ca and issue new certificates to everyone else.`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "user", Usage: "who the certificate is for (`USER`, becomes its common name)"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the files to `DIR` (default ./NAME-USER)"},
+					&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "certificate lifetime (`DAYS`d or a Go duration)"},
+					&cli.BoolFlag{Name: "force", Usage: "replace an existing directory, and issue again for a USER who has a certificate"},
+				},
+				Action: func(c *cli.Context) error { return clientAdd(c, e) },
+			},
+			{
+				Name:      "ls",
+				Usage:     "list a machine's client certificates and whether its CA still accepts them",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+				Action:    func(c *cli.Context) error { return clientList(c, e) },
+			},
+		},
+	}
+}
+
+func clientAdd(c *cli.Context, e *env) error {
+	name, err := machineArg(c)
+	if err != nil {
+		return err
+	}
+	user := c.String("user")
+	var errs []error
+	if user == "" {
+		errs = append(errs, errors.New("--user is required: whom is the certificate for?"))
+	} else {
+		if err := store.ValidateName("user", user); err != nil {
+			errs = append(errs, fmt.Errorf("--user: %w", err))
+		}
+	}
+	validity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	errs = appendErr(errs, err)
+	if len(errs) > 0 {
+		return withHint(errors.Join(errs...), "dockbake client add %s --user alice", name)
+	}
+	l, err := loadMachine(c, e, name)
+	if err != nil {
+		return err
+	}
+	dir := c.String("output")
+	if dir == "" {
+		dir = name + "-" + user
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	got, err := l.store.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
+	if errors.Is(err, store.ErrExists) {
+		return withHint(err, "add --force to issue another (an earlier certificate stays valid until it expires), or choose another --output")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "Issued a client certificate for %s on %s, valid until %s, in %s\n", user, name, day(got.Cert.NotAfter), dir)
+	if got.Replaced != nil {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s's earlier certificate stays valid until %s: dockerd checks no revocation list (dockbake regenerate-certs %s --ca cuts off every old certificate)\n", user, day(got.Replaced.NotAfter), name)
+	}
+	if l.machine.CA != "" {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, l.machine.CA)
+	}
+	fmt.Fprintf(e.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
+	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", l.spec.URL(), generator.ShellQuote(dir))
+	return nil
+}
+
+// clientRow is one line of `dockbake client ls`.
+type clientRow struct {
+	User        string    `json:"user"`
+	Fingerprint string    `json:"fingerprint"`
+	Issued      time.Time `json:"issued"`
+	Expires     time.Time `json:"expires"`
+	DaysLeft    int       `json:"days_left"`
+	Status      string    `json:"status"`
+}
+
+func clientList(c *cli.Context, e *env) error {
+	format := c.String("format")
+	if format != "table" && format != "json" {
+		return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake client ls NAME --format json")
+	}
+	name, err := machineArg(c)
+	if err != nil {
+		return err
+	}
+	l, err := loadMachine(c, e, name)
+	if err != nil {
+		return err
+	}
+	ca, err := l.store.CACert(l.machine)
+	if err != nil {
+		return err
+	}
+	clients, err := l.store.Clients(l.machine)
+	if err != nil {
+		return err
+	}
+	now := l.store.Now()
+	rows := []clientRow{}
+	if data, err := l.store.ClientCert(l.machine); err == nil {
+		if own, err := pki.ParseCertificate(data); err == nil {
+			rows = append(rows, newClientRow("(own)", own, ca, now))
+		}
+	}
+	for _, cl := range clients {
+		rows = append(rows, newClientRow(cl.User, cl.Cert, ca, now))
+	}
+	if format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "USER\tISSUED\tEXPIRES\tDAYS\tSTATUS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.User, day(r.Issued), day(r.Expires), r.DaysLeft, r.Status)
+	}
+	return tw.Flush()
+}
+
+func newClientRow(user string, cert, ca *x509.Certificate, now time.Time) clientRow {
+	r := clientRow{User: user, Fingerprint: pki.Fingerprint(cert), Issued: cert.NotBefore.UTC(), Expires: cert.NotAfter.UTC(), DaysLeft: daysLeft(cert.NotAfter, now)}
+	switch {
+	case cert.CheckSignatureFrom(ca) != nil:
+		r.Status = "old CA: no longer accepted once the host runs the current user-data"
+	case now.After(cert.NotAfter):
+		r.Status = "expired"
+	case cert.NotAfter.Sub(now) < renewSoon:
+		r.Status = "expires soon"
+	default:
+		r.Status = "ok"
+	}
+	return r
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/dmimport"
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
+)
+
+// importCAName is the shared CA that Docker Machine's CA becomes: Docker
+// Machine signs all of a store's machines with one CA.
+const importCAName = "docker-machine"
+
+func importCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "import-docker-machine",
+		Usage:     "bring Docker Machine's machines, with the certificates their hosts run, into dockbake",
+		ArgsUsage: "[NAME...]",
+		Description: `Reads the Docker Machine store ($MACHINE_STORAGE_PATH or ~/.docker/machine):
+machines/NAME/config.json, the server key pair, and the CA and client certificate
+in certs/. Nothing changes on the hosts, and the Docker Machine store is left as it
+is. Without NAME every machine is imported. Docker Machine's CA becomes the shared
+CA "docker-machine", so dockbake regenerate-certs and client add work for these
+machines too.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "machine-storage-path", Usage: "the Docker Machine store `DIR` (default $MACHINE_STORAGE_PATH or ~/.docker/machine)"},
+			&cli.StringFlag{Name: "ca", Usage: "keep Docker Machine's CA as the shared CA `NAME`", DefaultText: importCAName},
+			&cli.BoolFlag{Name: "force", Usage: "replace dockbake machines of the same names"},
+		},
+		Action: func(c *cli.Context) error { return importMachines(c, e) },
+	}
+}
+
+func importMachines(c *cli.Context, e *env) error {
+	root := c.String("machine-storage-path")
+	if root == "" {
+		var err error
+		if root, err = dmimport.DefaultRoot(e.getenv); err != nil {
+			return err
+		}
+	}
+	if ca := c.String("ca"); ca != "" {
+		if err := store.ValidateName("CA", ca); err != nil {
+			return withHint(err, "dockbake import-docker-machine --ca docker-machine")
+		}
+	}
+	dm, err := dmimport.Open(root)
+	if err != nil {
+		return withHint(err, "point --machine-storage-path (or MACHINE_STORAGE_PATH) at the directory with certs/ and machines/")
+	}
+	names := c.Args().Slice()
+	if len(names) == 0 {
+		if names, err = dm.Names(); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return withHint(fmt.Errorf("no machines in the Docker Machine store %s", dm.Root), "docker-machine ls lists them; --machine-storage-path picks another store")
+		}
+	}
+	s, err := openStore(c, e)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	var done []string
+	for _, name := range names {
+		if err := importOne(c, e, dm, s, name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, name)
+	}
+	if len(done) > 0 {
+		fmt.Fprintf(e.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	allExist := true
+	for _, err := range errs {
+		allExist = allExist && errors.Is(err, store.ErrExists)
+	}
+	if allExist {
+		return withHint(errors.Join(errs...), "add --force to replace the dockbake machines of the same names")
+	}
+	return withHint(errors.Join(errs...), "fix what is named above, then import those machines again: dockbake import-docker-machine NAME...")
+}
+
+func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name string) error {
+	if err := store.ValidateName("machine", name); err != nil {
+		return err
+	}
+	m, err := dm.Load(name)
+	if err != nil {
+		return err
+	}
+	spec, warnings := importSpec(m)
+	if err := spec.Validate(); err != nil {
+		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
+	}
+	req := store.ImportRequest{Name: name, CA: c.String("ca"), CAPair: m.CA, Server: m.Server, Client: m.Client,
+		Spec: spec, ToolVersion: toolVersion(), Force: c.Bool("force")}
+	if req.CA == "" {
+		req.CA = importCAName
+	}
+	_, err = s.Import(req)
+	if errors.Is(err, store.ErrCAMismatch) && !c.IsSet("ca") {
+		// A second Docker Machine store has a CA of its own.
+		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(m.CA.Cert), ":", ""))[:8]
+		_, err = s.Import(req)
+	}
+	if errors.Is(err, store.ErrCAMismatch) {
+		return fmt.Errorf("machine %q: %w: choose another --ca", name, err)
+	}
+	if err != nil {
+		return err
+	}
+	for _, w := range append(m.Warnings, warnings...) {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s: %s\n", name, w)
+	}
+	fmt.Fprintf(e.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), m.Driver, req.CA)
+	return nil
+}
+
+// importSpec describes an imported machine as a dockbake spec. Docker is
+// already on the host, so a user-data rendered from it installs nothing.
+func importSpec(m *dmimport.Machine) (generator.Spec, []string) {
+	spec := generator.Spec{Name: m.Name, Port: m.Port, OS: generator.DefaultOS, Install: generator.InstallNone,
+		Engine: generator.Engine{Opts: m.Engine.Opts, Labels: m.Engine.Labels, Env: m.Engine.Env,
+			RegistryMirrors: m.Engine.RegistryMirrors, InsecureRegistries: m.Engine.InsecureRegistries, StorageDriver: m.Engine.StorageDriver}}
+	_, err := netip.ParseAddr(m.Address)
+	byName := err != nil
+	var dropped []string
+	seen := map[string]bool{"localhost": true}
+	for _, h := range append([]string{m.Address}, m.ExtraSANs...) {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		switch _, err := netip.ParseAddr(h); {
+		case err != nil:
+			spec.DNSNames = append(spec.DNSNames, h)
+		case byName:
+			// DOCKER_HOST is a spec's first IP address if it has one.
+			dropped = append(dropped, h)
+		default:
+			spec.IPs = append(spec.IPs, h)
+		}
+	}
+	var warnings []string
+	if len(dropped) > 0 {
+		warnings = append(warnings, fmt.Sprintf("its --tls-san IP addresses %s are left out of the machine's addresses, so that DOCKER_HOST stays %s; the host's current certificate still names them",
+			strings.Join(dropped, ", "), m.Address))
+	}
+	return spec, warnings
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/store"
+)
+
+func regenerateCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "regenerate-certs",
+		Usage:     "issue a new server certificate (optionally a new client certificate or CA) and print the new user-data",
+		ArgsUsage: "NAME",
+		Description: `Nothing on the host changes: it keeps its old certificates until it runs the new
+user-data, which cloud-init reads only on an instance's first boot. --ip and --dns
+replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
+		Flags: append(outputFlags,
+			&cli.StringSliceFlag{Name: "ip", Usage: "new IP `ADDRESS` of the host (repeatable); replaces the recorded ones"},
+			&cli.StringSliceFlag{Name: "dns", Usage: "new DNS `NAME` of the host (repeatable); replaces the recorded ones"},
+			&cli.BoolFlag{Name: "client", Usage: "also issue a new client certificate (the old one stays valid until it expires)"},
+			&cli.BoolFlag{Name: "ca", Usage: "also make a new CA: every client certificate of the old CA, teammates' included, stops working"},
+			&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "lifetime of the new certificates (`DAYS`d or a Go duration)"},
+			&cli.StringFlag{Name: "ca-validity", Value: "3650d", Usage: "lifetime of a new CA"},
+			&cli.BoolFlag{Name: "force", Usage: "do not ask before --ca, and replace an existing --output file"},
+		),
+		Action: func(c *cli.Context) error { return regenerate(c, e) },
+	}
+}
+
+func regenerate(c *cli.Context, e *env) error {
+	name, err := machineArg(c)
+	if err != nil {
+		return err
+	}
+	l, err := loadMachine(c, e, name)
+	if err != nil {
+		return err
+	}
+	req, err := rotateRequest(c, l)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(c); err != nil {
+		return err
+	}
+	if err := checkOutputFlags(c, l.spec); err != nil {
+		return withHint(err, "dockbake regenerate-certs --help lists the output flags")
+	}
+	if req.CA && !c.Bool("force") {
+		if err := confirmNewCA(e, l); err != nil {
+			return err
+		}
+	}
+	rot, err := l.store.Rotate(req)
+	if err != nil {
+		if strings.Contains(err.Error(), "outlive its CA") {
+			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
+		}
+		return err
+	}
+	l, err = loadMachine(c, e, name)
+	if err != nil {
+		return err
+	}
+	ud, err := l.userData(c, e)
+	if err != nil {
+		return err
+	}
+	reportRotation(e, l, rot)
+	return writeOutput(c, e, ud)
+}
+
+// rotateRequest checks the flags and the new addresses, all at once.
+func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
+	spec := l.spec
+	if c.IsSet("ip") {
+		spec.IPs = c.StringSlice("ip")
+	}
+	if c.IsSet("dns") {
+		spec.DNSNames = c.StringSlice("dns")
+	}
+	var errs []error
+	errs = appendErr(errs, spec.Validate())
+	certValidity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	errs = appendErr(errs, err)
+	caValidity, err := parseValidity("ca-validity", c.String("ca-validity"))
+	errs = appendErr(errs, err)
+	if len(errs) > 0 {
+		return store.RotateRequest{}, withHint(errors.Join(errs...), "dockbake regenerate-certs --help lists the flags")
+	}
+	return store.RotateRequest{
+		Name: l.machine.Name, SANs: spec.SANs(), Spec: spec, Client: c.Bool("client"), CA: c.Bool("ca"),
+		CertValidity: certValidity, CAValidity: caValidity,
+	}, nil
+}
+
+// confirmNewCA says who loses access and asks.
+func confirmNewCA(e *env, l *loaded) error {
+	clients, err := l.store.Clients(l.machine)
+	if err != nil {
+		return err
+	}
+	who := "your own client certificate"
+	if len(clients) > 0 {
+		who += " and teammates' (" + userList(clients) + ")"
+	}
+	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", l.machine.Name, who)
+	question := "The old CA key is deleted; this cannot be undone. Continue? (y/N) "
+	if l.machine.CA != "" {
+		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", l.machine.Name, l.machine.CA)
+		question = "Continue? (y/N) "
+	}
+	if !confirm(e, question) {
+		return withHint(errors.New("no new CA made"), "answer y, or add --force")
+	}
+	return nil
+}
+
+func userList(clients []store.ClientInfo) string {
+	var users []string
+	for _, c := range clients {
+		users = append(users, c.User)
+	}
+	return strings.Join(users, ", ")
+}
+
+// reportRotation tells what changed, what the host needs and who loses
+// access.
+func reportRotation(e *env, l *loaded, rot *store.Rotation) {
+	name := l.machine.Name
+	srv := rot.Server
+	var names []string
+	for _, ip := range srv.IPAddresses {
+		names = append(names, ip.String())
+	}
+	names = append(names, srv.DNSNames...)
+	fmt.Fprintf(e.stderr, "Regenerated %s: a new server certificate for %s, valid until %s\n", name, strings.Join(names, ", "), day(srv.NotAfter))
+	switch {
+	case rot.CA != nil:
+		reportNewCA(e, name, rot)
+	case rot.Client != nil:
+		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", l.machine.ClientDir, day(oldExpiry(rot)))
+	default:
+		fmt.Fprintln(e.stderr, "Client certificates are unchanged: yours and teammates' keep working.")
+	}
+	fmt.Fprintf(e.stderr, "The host still runs its old certificates: nothing remote was changed. cloud-init reads user-data only on an instance's first boot, so launch the host anew with this user-data, or re-bake its image with it (dockbake render %s prints it again).\n", name)
+	if rot.Client != nil {
+		fmt.Fprintf(e.stderr, "A docker context made by dockbake context %s holds copies of the old client files: run dockbake context %s again.\n", name, name)
+	}
+}
+
+func reportNewCA(e *env, name string, rot *store.Rotation) {
+	if rot.LeftCA != "" {
+		fmt.Fprintf(e.stderr, "%s now has a CA of its own; it left the shared CA %q.\n", name, rot.LeftCA)
+	}
+	fmt.Fprintf(e.stderr, "New CA: every client certificate of the old CA stops working once the host runs the new user-data. Yours is replaced now.\n")
+	if len(rot.Orphaned) > 0 {
+		fmt.Fprintf(e.stderr, "Teammates lose access: %s. Issue new ones with dockbake client add %s --user USER --force.\n", userList(rot.Orphaned), name)
+	}
+	fmt.Fprintf(e.stderr, "Until the host runs the new user-data it refuses your new client certificate: dockbake env %s and docker commands fail.\n", name)
+}
+
+func oldExpiry(rot *store.Rotation) time.Time {
+	if rot.OldClient == nil {
+		return time.Time{}
+	}
+	return rot.OldClient.NotAfter
+}
+
+// day formats a certificate time as a UTC date.
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -1,0 +1,395 @@
+package dmimport_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockbake/dockbake/dmimport"
+	"github.com/dockbake/dockbake/dmimport/dmtest"
+	"github.com/dockbake/dockbake/pki"
+)
+
+func TestDefaultRoot(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if got, _ := dmimport.DefaultRoot(env(map[string]string{"MACHINE_STORAGE_PATH": "/x/dm", "HOME": "/h"})); got != "/x/dm" {
+		t.Errorf("MACHINE_STORAGE_PATH ignored: %s", got)
+	}
+	if got, _ := dmimport.DefaultRoot(env(map[string]string{"HOME": "/h"})); got != filepath.Join("/h", ".docker", "machine") {
+		t.Errorf("default = %s", got)
+	}
+}
+
+func TestLoadGenericMachine(t *testing.T) {
+	root := t.TempDir()
+	now := time.Now()
+	dm, err := dmtest.Write(root, "alice", now,
+		dmtest.Machine{Name: "web1", IP: "203.0.113.5", TLSSANs: []string{"web1.example.com"}, Labels: []string{"env=prod"}},
+		dmtest.Machine{Name: "edge", IP: "edge.example.com", EnginePort: 2377})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := dmimport.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.Names()
+	if err != nil || strings.Join(names, ",") != "edge,web1" {
+		t.Fatalf("Names = %v, %v", names, err)
+	}
+	m, err := s.Load("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Address != "203.0.113.5" || m.Port != 2376 || m.Driver != "generic" {
+		t.Errorf("address %s:%d driver %s", m.Address, m.Port, m.Driver)
+	}
+	if strings.Join(m.ExtraSANs, ",") != "web1.example.com" || strings.Join(m.Engine.Labels, ",") != "env=prod" {
+		t.Errorf("SANs %v labels %v", m.ExtraSANs, m.Engine.Labels)
+	}
+	if pki.Fingerprint(m.CA.Cert) != pki.Fingerprint(dm.CA) {
+		t.Error("CA is not the one in certs/")
+	}
+	if err := m.Server.Cert.VerifyHostname("203.0.113.5"); err != nil {
+		t.Errorf("server certificate: %v", err)
+	}
+	if len(m.Warnings) != 0 {
+		t.Errorf("warnings: %v", m.Warnings)
+	}
+	edge, err := s.Load("edge")
+	if err != nil || edge.Address != "edge.example.com" || edge.Port != 2377 {
+		t.Fatalf("edge: %+v, %v", edge, err)
+	}
+}
+
+// A store that was moved keeps absolute paths of its old place in
+// config.json; the certificates are found where they lie now.
+func TestLoadMovedStore(t *testing.T) {
+	old := filepath.Join(t.TempDir(), "old")
+	if _, err := dmtest.Write(old, "alice", time.Now(), dmtest.Machine{Name: "web1", IP: "203.0.113.5"}); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(old, moved); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := dmimport.Open(moved)
+	m, err := s.Load("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Warnings) == 0 || !strings.Contains(strings.Join(m.Warnings, "\n"), "which is gone") {
+		t.Errorf("no warning about the moved store: %v", m.Warnings)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	root := t.TempDir()
+	if _, err := dmtest.Write(root, "alice", time.Now(),
+		dmtest.Machine{Name: "ok", IP: "203.0.113.5"},
+		dmtest.Machine{Name: "foreign", IP: "203.0.113.6", ForeignCA: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := dmimport.Open(root)
+	edit := func(name string, f func(map[string]any)) {
+		t.Helper()
+		dir := filepath.Join(root, "machines", name)
+		if name != "ok" && name != "foreign" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(filepath.Join(root, "machines", "ok", "config.json"))
+			os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600)
+		}
+		p := filepath.Join(dir, "config.json")
+		data, _ := os.ReadFile(p)
+		var cfg map[string]any
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		f(cfg)
+		data, _ = json.MarshalIndent(cfg, "", "    ")
+		os.WriteFile(p, data, 0o600)
+	}
+	edit("v1", func(c map[string]any) { c["ConfigVersion"] = 1; c["Name"] = "v1" })
+	edit("none", func(c map[string]any) { c["DriverName"] = "none"; c["Name"] = "none" })
+	edit("noip", func(c map[string]any) { c["Driver"].(map[string]any)["IPAddress"] = ""; c["Name"] = "noip" })
+	edit("renamed", func(c map[string]any) {})
+	os.MkdirAll(filepath.Join(root, "machines", "broken"), 0o700)
+	os.WriteFile(filepath.Join(root, "machines", "broken", "config.json"), []byte("{"), 0o600)
+	for _, tc := range []struct{ name, want string }{
+		{"foreign", "was not issued by the CA"},
+		{"v1", "ConfigVersion 1"},
+		{"none", `"none" driver`},
+		{"noip", "Driver.IPAddress is empty"},
+		{"renamed", `does not match the directory name "renamed"`},
+		{"missing", `no machine "missing"`},
+		{"broken", "unexpected end of JSON input"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Load(tc.name)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := dmimport.Open(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a Docker Machine store") {
+		t.Errorf("Open of an empty dir: %v", err)
+	}
+}
+
+// TestConfigFromDockerMachine decodes a config.json as Docker Machine
+// v0.16.2 wrote it for an amazonec2 machine with --amazonec2-use-private-address:
+// the private address is DOCKER_HOST's, and the credentials are not read.
+func TestConfigFromDockerMachine(t *testing.T) {
+	root := t.TempDir()
+	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Machine{Name: "aws1", IP: "10.0.0.7"}); err != nil {
+		t.Fatal(err)
+	}
+	certs := filepath.Join(root, "certs")
+	dir := filepath.Join(root, "machines", "aws1")
+	cfg := strings.NewReplacer("{certs}", certs, "{dir}", dir, "{root}", root).Replace(awsConfig)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := dmimport.Open(root)
+	m, err := s.Load("aws1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Address != "10.0.0.7" || m.Port != 2376 || m.Driver != "amazonec2" {
+		t.Errorf("address %s:%d, driver %s", m.Address, m.Port, m.Driver)
+	}
+	if strings.Join(m.Engine.Opts, " ") != "log-level=warn" || m.Engine.StorageDriver != "overlay2" {
+		t.Errorf("engine options: %+v", m.Engine)
+	}
+}
+
+const awsConfig = `{
+    "ConfigVersion": 3,
+    "Driver": {
+        "IPAddress": "54.0.0.7",
+        "MachineName": "aws1",
+        "SSHUser": "ubuntu",
+        "SSHPort": 22,
+        "SSHKeyPath": "{dir}/id_rsa",
+        "StorePath": "{root}",
+        "SwarmMaster": false,
+        "SwarmHost": "tcp://0.0.0.0:3376",
+        "SwarmDiscovery": "",
+        "Id": "1df29f6605f746dea1217e8412a59dd5",
+        "AccessKey": "AKIAEXAMPLE",
+        "SecretKey": "example+secret",
+        "SessionToken": "",
+        "Region": "us-east-1",
+        "AMI": "ami-0123456789",
+        "InstanceId": "i-0123456789",
+        "InstanceType": "t2.micro",
+        "PrivateIPAddress": "10.0.0.7",
+        "UsePrivateIP": true,
+        "PrivateIPOnly": false,
+        "RetryCount": 5
+    },
+    "DriverName": "amazonec2",
+    "HostOptions": {
+        "Driver": "",
+        "Memory": 0,
+        "Disk": 0,
+        "EngineOptions": {
+            "ArbitraryFlags": [
+                "log-level=warn"
+            ],
+            "Dns": null,
+            "GraphDir": "",
+            "Env": [],
+            "Ipv6": false,
+            "InsecureRegistry": [],
+            "Labels": [],
+            "LogLevel": "",
+            "StorageDriver": "overlay2",
+            "SelinuxEnabled": false,
+            "TlsVerify": true,
+            "RegistryMirror": [],
+            "InstallURL": "https://get.docker.com"
+        },
+        "SwarmOptions": {
+            "IsSwarm": false,
+            "Address": "",
+            "Discovery": "",
+            "Agent": false,
+            "Master": false,
+            "Host": "tcp://0.0.0.0:3376",
+            "Image": "swarm:latest",
+            "Strategy": "spread",
+            "Heartbeat": 0,
+            "Overcommit": 0,
+            "ArbitraryFlags": [],
+            "ArbitraryJoinFlags": [],
+            "Env": null,
+            "IsExperimental": false
+        },
+        "AuthOptions": {
+            "CertDir": "{certs}",
+            "CaCertPath": "{certs}/ca.pem",
+            "CaPrivateKeyPath": "{certs}/ca-key.pem",
+            "CaCertRemotePath": "",
+            "ServerCertPath": "{dir}/server.pem",
+            "ServerKeyPath": "{dir}/server-key.pem",
+            "ClientKeyPath": "{certs}/key.pem",
+            "ServerCertRemotePath": "",
+            "ServerKeyRemotePath": "",
+            "ClientCertPath": "{certs}/cert.pem",
+            "ServerCertSANs": [],
+            "StorePath": "{dir}"
+        }
+    },
+    "Name": "aws1"
+}`
+
+// TestFixtureShape holds dmtest to Docker Machine's real output: the keys of
+// its config.json, in order, are those of a generic-driver config.json
+// written by Docker Machine v0.16.2.
+func TestFixtureShape(t *testing.T) {
+	root := t.TempDir()
+	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Machine{Name: "test-host", IP: "11.22.33.44"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "machines", "test-host", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := keys(t, genericConfig); !strings.HasSuffix(want, "HostOptions.AuthOptions.StorePath Name") {
+		t.Fatalf("keys() is broken: %s", want)
+	}
+	if got, want := keys(t, string(data)), keys(t, genericConfig); got != want {
+		t.Errorf("config.json keys differ from Docker Machine's:\n got %s\nwant %s", got, want)
+	}
+	if !strings.HasPrefix(string(data), "{\n    \"ConfigVersion\": 3,\n    \"Driver\": {\n        \"IPAddress\"") {
+		t.Errorf("not indented as Docker Machine does (four spaces):\n%.80s", data)
+	}
+	for path, want := range map[string]os.FileMode{
+		"certs": 0o700, "certs/ca-key.pem": 0o600, "certs/key.pem": 0o600, "certs/ca.pem": 0o644,
+		"machines/test-host/config.json": 0o600, "machines/test-host/server-key.pem": 0o600,
+	} {
+		fi, err := os.Stat(filepath.Join(root, path))
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", path, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+// keys lists every object key of a JSON document, as dotted paths in
+// document order.
+func keys(t *testing.T, doc string) string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(doc))
+	var out []string
+	var walk func(prefix string) error
+	walk = func(prefix string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				out = append(out, prefix+k.(string))
+				if err := walk(prefix + k.(string) + "."); err != nil {
+					return err
+				}
+			}
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(prefix + "[]."); err != nil {
+					return err
+				}
+			}
+		default:
+			return nil
+		}
+		_, err = dec.Token()
+		return err
+	}
+	if err := walk(""); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, " ")
+}
+
+// genericConfig is config.json as Docker Machine v0.16.2 writes it for
+// docker-machine create -d generic --generic-ip-address 11.22.33.44 test-host.
+const genericConfig = `{
+    "ConfigVersion": 3,
+    "Driver": {
+        "IPAddress": "11.22.33.44",
+        "MachineName": "test-host",
+        "SSHUser": "root",
+        "SSHPort": 22,
+        "SSHKeyPath": "/home/u/.docker/machine/machines/test-host/id_rsa",
+        "StorePath": "/home/u/.docker/machine",
+        "SwarmMaster": false,
+        "SwarmHost": "",
+        "SwarmDiscovery": "",
+        "EnginePort": 2376,
+        "SSHKey": ""
+    },
+    "DriverName": "generic",
+    "HostOptions": {
+        "Driver": "",
+        "Memory": 0,
+        "Disk": 0,
+        "EngineOptions": {
+            "ArbitraryFlags": [],
+            "Dns": null,
+            "GraphDir": "",
+            "Env": [],
+            "Ipv6": false,
+            "InsecureRegistry": [],
+            "Labels": [],
+            "LogLevel": "",
+            "StorageDriver": "",
+            "SelinuxEnabled": false,
+            "TlsVerify": true,
+            "RegistryMirror": [],
+            "InstallURL": "https://get.docker.com"
+        },
+        "SwarmOptions": {
+            "IsSwarm": false,
+            "Address": "",
+            "Discovery": "",
+            "Agent": false,
+            "Master": false,
+            "Host": "tcp://0.0.0.0:3376",
+            "Image": "swarm:latest",
+            "Strategy": "spread",
+            "Heartbeat": 0,
+            "Overcommit": 0,
+            "ArbitraryFlags": [],
+            "ArbitraryJoinFlags": [],
+            "Env": null,
+            "IsExperimental": false
+        },
+        "AuthOptions": {
+            "CertDir": "/home/u/.docker/machine/certs",
+            "CaCertPath": "/home/u/.docker/machine/certs/ca.pem",
+            "CaPrivateKeyPath": "/home/u/.docker/machine/certs/ca-key.pem",
+            "CaCertRemotePath": "",
+            "ServerCertPath": "/home/u/.docker/machine/machines/test-host/server.pem",
+            "ServerKeyPath": "/home/u/.docker/machine/machines/test-host/server-key.pem",
+            "ClientKeyPath": "/home/u/.docker/machine/certs/key.pem",
+            "ServerCertRemotePath": "",
+            "ServerKeyRemotePath": "",
+            "ClientCertPath": "/home/u/.docker/machine/certs/cert.pem",
+            "ServerCertSANs": [],
+            "StorePath": "/home/u/.docker/machine/machines/test-host"
+        }
+    },
+    "Name": "test-host"
+}`
