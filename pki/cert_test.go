@@ -178,3 +178,16 @@ func TestOpenSSLVerifies(t *testing.T) {
 	kp, _ := cli.KeyPEM()
 	run(true, "pkey", "-in", write("key.pem", kp), "-noout")
 }
+
+func TestParseValidity(t *testing.T) {
+	for in, want := range map[string]time.Duration{"825d": 825 * 24 * time.Hour, "48h": 48 * time.Hour, "1h": time.Hour} {
+		if got, err := ParseValidity(in); err != nil || got != want {
+			t.Errorf("%q = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "d", "-5d", "0d", "59m", "1y", "10 d"} {
+		if _, err := ParseValidity(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

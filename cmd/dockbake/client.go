@@ -78,7 +78,7 @@ func clientAdd(c *cli.Context, e *env) error {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	got, err := l.store.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
+	got, err := l.Store.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
 	if errors.Is(err, store.ErrExists) {
 		return withHint(err, "add --force to issue another (an earlier certificate stays valid until it expires), or choose another --output")
 	}
@@ -89,11 +89,11 @@ func clientAdd(c *cli.Context, e *env) error {
 	if got.Replaced != nil {
 		fmt.Fprintf(e.stderr, "dockbake: warning: %s's earlier certificate stays valid until %s: dockerd checks no revocation list (dockbake regenerate-certs %s --ca cuts off every old certificate)\n", user, day(got.Replaced.NotAfter), name)
 	}
-	if l.machine.CA != "" {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, l.machine.CA)
+	if l.Record.CA != "" {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, l.Record.CA)
 	}
 	fmt.Fprintf(e.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
-	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", l.spec.URL(), generator.ShellQuote(dir))
+	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", l.Spec.URL(), generator.ShellQuote(dir))
 	return nil
 }
 
@@ -120,17 +120,17 @@ func clientList(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ca, err := l.store.CACert(l.machine)
+	ca, err := l.Store.CACert(l.Record)
 	if err != nil {
 		return err
 	}
-	clients, err := l.store.Clients(l.machine)
+	clients, err := l.Store.Clients(l.Record)
 	if err != nil {
 		return err
 	}
-	now := l.store.Now()
+	now := l.Store.Now()
 	rows := []clientRow{}
-	if data, err := l.store.ClientCert(l.machine); err == nil {
+	if data, err := l.Store.ClientCert(l.Record); err == nil {
 		if own, err := pki.ParseCertificate(data); err == nil {
 			rows = append(rows, newClientRow("(own)", own, ca, now))
 		}

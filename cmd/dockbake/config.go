@@ -22,14 +22,14 @@ func configCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			dir := l.machine.ClientDir
+			dir := l.Record.ClientDir
 			// $(...) splits on white space and expands globs, and no quoting
 			// survives it: say so rather than print flags that break.
 			if strings.ContainsAny(dir, " \t\n*?[") {
 				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, name)
 			}
 			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n",
-				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.spec.URL())
+				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.Spec.URL())
 			return err
 		},
 	}

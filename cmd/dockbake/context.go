@@ -94,8 +94,8 @@ func contextCreate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	dir := l.machine.ClientDir
-	dc := dockerContext{Name: name, Description: description(machine), Host: l.spec.URL(),
+	dir := l.Record.ClientDir
+	dc := dockerContext{Name: name, Description: description(machine), Host: l.Spec.URL(),
 		CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
 	cfgDir, err := dockerConfigDir(e)
 	if err != nil {

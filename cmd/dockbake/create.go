@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -106,19 +105,11 @@ func appendErr(errs []error, err error) []error {
 	return errs
 }
 
-// parseValidity reads "825d" or a Go duration such as "48h".
+// parseValidity reads a lifetime flag, naming the flag in its error.
 func parseValidity(flag, s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d < time.Hour {
-		return 0, fmt.Errorf("--%s %q: not a lifetime of at least an hour: write days as 825d or a duration as 48h", flag, s)
+	d, err := pki.ParseValidity(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q: %w", flag, s, err)
 	}
 	return d, nil
 }
@@ -157,7 +148,7 @@ func create(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ud, err := l.userData(c, e)
+	ud, err := userData(c, e, l)
 	if err != nil {
 		return err
 	}
@@ -165,7 +156,7 @@ func create(c *cli.Context, e *env) error {
 	if req.CA != "" {
 		ca = fmt.Sprintf("the shared CA %q", req.CA)
 	}
-	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, l.spec.URL(), ca)
+	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, l.Spec.URL(), ca)
 	fmt.Fprintf(e.stderr, "Client certificates: %s\n", m.ClientDir)
 	if err := writeOutput(c, e, ud); err != nil {
 		return err

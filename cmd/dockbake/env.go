@@ -39,7 +39,7 @@ func printEnv(c *cli.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, l.spec.URL(), l.machine.ClientDir, l.spec.Address()
+		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, l.Spec.URL(), l.Record.ClientDir, l.Spec.Address()
 		req.CurrentNoProxy = e.getenv("NO_PROXY")
 		if req.CurrentNoProxy == "" {
 			req.CurrentNoProxy = e.getenv("no_proxy")

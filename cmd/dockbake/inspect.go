@@ -47,11 +47,11 @@ func inspectCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			m := l.machine
+			m := l.Record
 			in := inspection{
-				Name: m.Name, URL: l.spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
+				Name: m.Name, URL: l.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
-				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.store.HostDir(name), Spec: l.spec,
+				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.Store.HostDir(name), Spec: l.Spec,
 			}
 			if f := c.String("format"); f != "" {
 				return printTemplate(e, f, in)

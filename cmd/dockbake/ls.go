@@ -64,9 +64,9 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 		row := listing{Name: name}
 		l, err := loadMachine(c, &env{stdout: e.stdout, stderr: nopWriter{}, getenv: e.getenv}, name)
 		if err == nil {
-			row.URL, row.CA, row.ClientDir = l.spec.URL(), caLabel(l.machine.CA), l.machine.ClientDir
+			row.URL, row.CA, row.ClientDir = l.Spec.URL(), caLabel(l.Record.CA), l.Record.ClientDir
 			row.Expires, row.Expiring, err = firstExpiry(l)
-			row.DaysLeft = daysLeft(row.Expires, l.store.Now())
+			row.DaysLeft = daysLeft(row.Expires, l.Store.Now())
 		}
 		if err != nil {
 			row.Error = err.Error()
@@ -78,7 +78,7 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 
 // serverExpiry is when the machine's server certificate expires.
 func serverExpiry(l *loaded) (time.Time, error) {
-	data, err := l.store.ServerCert(l.machine)
+	data, err := l.Store.ServerCert(l.Record)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -96,8 +96,8 @@ func firstExpiry(l *loaded) (time.Time, string, error) {
 	for _, c := range []struct {
 		what string
 		read func(*store.Machine) ([]byte, error)
-	}{{"server", l.store.ServerCert}, {"client", l.store.ClientCert}, {"CA", l.store.CACertPEM}} {
-		data, err := c.read(l.machine)
+	}{{"server", l.Store.ServerCert}, {"client", l.Store.ClientCert}, {"CA", l.Store.CACertPEM}} {
+		data, err := c.read(l.Record)
 		if err != nil {
 			return time.Time{}, "", err
 		}

@@ -1,16 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/machine"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -39,12 +39,8 @@ func machineArg(c *cli.Context) (string, error) {
 	return "", withHint(fmt.Errorf("expected one machine name, got %d arguments", c.NArg()), "dockbake %s NAME", c.Command.Name)
 }
 
-// loaded is a machine read back from the store with its spec.
-type loaded struct {
-	store   *store.Store
-	machine *store.Machine
-	spec    generator.Spec
-}
+// loaded is a machine read back from the store with its validated spec.
+type loaded = machine.Machine
 
 // loadMachine reads machine name and re-validates its spec.
 func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
@@ -52,7 +48,7 @@ func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.Load(name)
+	m, err := machine.Load(s, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, withHint(err, "dockbake ls lists the machines; dockbake create %s --ip ADDRESS makes this one", name)
 	}
@@ -63,44 +59,34 @@ func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range m.Warnings {
+	for _, w := range m.Record.Warnings {
 		fmt.Fprintf(e.stderr, "dockbake: warning: %s\n", w)
 	}
-	var spec generator.Spec
-	dec := json.NewDecoder(bytes.NewReader(m.Spec))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&spec)
-	if err == nil {
-		err = spec.Validate()
-	}
-	if err != nil {
-		return nil, withHint(&store.CorruptError{Path: s.HostDir(name), Err: err}, "dockbake rm --force %s and create it again", name)
-	}
-	return &loaded{store: s, machine: m, spec: spec}, nil
+	return m, nil
 }
 
 // userData renders a machine's user-data (or script) as the output flags
 // ask, and prints the target's notes to stderr.
-func (l *loaded) userData(c *cli.Context, e *env) ([]byte, error) {
+func userData(c *cli.Context, e *env, l *loaded) ([]byte, error) {
 	out, err := outputFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
-	hf, err := l.store.HostFiles(l.machine)
-	if err != nil {
-		return nil, withHint(err, "dockbake rm --force %s and create it again", l.machine.Name)
+	plan, err := l.Plan()
+	var corrupt *store.CorruptError
+	if errors.As(err, &corrupt) || errors.Is(err, fs.ErrNotExist) {
+		return nil, withHint(err, "dockbake rm --force %s and create it again", l.Record.Name)
 	}
-	plan, err := generator.BuildPlan(l.spec, generator.HostCerts{CACert: hf.CACert, ServerCert: hf.ServerCert, ServerKey: hf.ServerKey})
 	if err != nil {
 		return nil, err
 	}
 	data, notes, err := generator.UserData(plan, out)
 	var size *generator.SizeError
 	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
-		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", l.machine.Name, size.Target.Name)
+		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", l.Record.Name, size.Target.Name)
 	}
 	if errors.As(err, &size) {
-		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", l.machine.Name)
+		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", l.Record.Name)
 	}
 	if err != nil {
 		return nil, withHint(err, "dockbake render --help lists the output flags")

@@ -48,7 +48,7 @@ func regenerate(c *cli.Context, e *env) error {
 	if err := checkOutput(c); err != nil {
 		return err
 	}
-	if err := checkOutputFlags(c, l.spec); err != nil {
+	if err := checkOutputFlags(c, l.Spec); err != nil {
 		return withHint(err, "dockbake regenerate-certs --help lists the output flags")
 	}
 	if req.CA && !c.Bool("force") {
@@ -56,7 +56,7 @@ func regenerate(c *cli.Context, e *env) error {
 			return err
 		}
 	}
-	rot, err := l.store.Rotate(req)
+	rot, err := l.Store.Rotate(req)
 	if err != nil {
 		if strings.Contains(err.Error(), "outlive its CA") {
 			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
@@ -67,7 +67,7 @@ func regenerate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ud, err := l.userData(c, e)
+	ud, err := userData(c, e, l)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func regenerate(c *cli.Context, e *env) error {
 
 // rotateRequest checks the flags and the new addresses, all at once.
 func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
-	spec := l.spec
+	spec := l.Spec
 	if c.IsSet("ip") {
 		spec.IPs = c.StringSlice("ip")
 	}
@@ -94,14 +94,14 @@ func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
 		return store.RotateRequest{}, withHint(errors.Join(errs...), "dockbake regenerate-certs --help lists the flags")
 	}
 	return store.RotateRequest{
-		Name: l.machine.Name, SANs: spec.SANs(), Spec: spec, Client: c.Bool("client"), CA: c.Bool("ca"),
+		Name: l.Record.Name, SANs: spec.SANs(), Spec: spec, Client: c.Bool("client"), CA: c.Bool("ca"),
 		CertValidity: certValidity, CAValidity: caValidity,
 	}, nil
 }
 
 // confirmNewCA says who loses access and asks.
 func confirmNewCA(e *env, l *loaded) error {
-	clients, err := l.store.Clients(l.machine)
+	clients, err := l.Store.Clients(l.Record)
 	if err != nil {
 		return err
 	}
@@ -109,10 +109,10 @@ func confirmNewCA(e *env, l *loaded) error {
 	if len(clients) > 0 {
 		who += " and teammates' (" + userList(clients) + ")"
 	}
-	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", l.machine.Name, who)
+	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", l.Record.Name, who)
 	question := "The old CA key is deleted; this cannot be undone. Continue? (y/N) "
-	if l.machine.CA != "" {
-		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", l.machine.Name, l.machine.CA)
+	if l.Record.CA != "" {
+		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", l.Record.Name, l.Record.CA)
 		question = "Continue? (y/N) "
 	}
 	if !confirm(e, question) {
@@ -132,7 +132,7 @@ func userList(clients []store.ClientInfo) string {
 // reportRotation tells what changed, what the host needs and who loses
 // access.
 func reportRotation(e *env, l *loaded, rot *store.Rotation) {
-	name := l.machine.Name
+	name := l.Record.Name
 	srv := rot.Server
 	var names []string
 	for _, ip := range srv.IPAddresses {
@@ -144,7 +144,7 @@ func reportRotation(e *env, l *loaded, rot *store.Rotation) {
 	case rot.CA != nil:
 		reportNewCA(e, name, rot)
 	case rot.Client != nil:
-		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", l.machine.ClientDir, day(oldExpiry(rot)))
+		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", l.Record.ClientDir, day(oldExpiry(rot)))
 	default:
 		fmt.Fprintln(e.stderr, "Client certificates are unchanged: yours and teammates' keep working.")
 	}

@@ -20,7 +20,7 @@ func renderCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ud, err := l.userData(c, e)
+			ud, err := userData(c, e, l)
 			if err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ func urlCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(e.stdout, l.spec.URL())
+			_, err = fmt.Fprintln(e.stdout, l.Spec.URL())
 			return err
 		},
 	}

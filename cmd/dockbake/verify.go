@@ -77,7 +77,7 @@ func newProbe(c *cli.Context, e *env) (*probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &probe{e: e, l: l, name: name, host: l.spec.Address(), port: l.spec.Port, timeout: timeout, now: l.store.Now(), certPath: l.machine.ClientDir}
+	p := &probe{e: e, l: l, name: name, host: l.Spec.Address(), port: l.Spec.Port, timeout: timeout, now: l.Store.Now(), certPath: l.Record.ClientDir}
 	if u := c.String("url"); u != "" {
 		if p.host, p.port, err = parseDockerURL(u, p.port); err != nil {
 			return nil, withHint(err, "dockbake verify %s --url tcp://203.0.113.10:2376", name)
@@ -86,7 +86,7 @@ func newProbe(c *cli.Context, e *env) (*probe, error) {
 	if dir := c.String("cert-path"); dir != "" {
 		p.certPath, p.custom = dir, true
 	}
-	if p.ca, err = l.store.CACert(l.machine); err != nil {
+	if p.ca, err = l.Store.CACert(l.Record); err != nil {
 		return nil, withHint(fmt.Errorf("machine %q: reading its CA certificate: %w", name, err), "dockbake rm --force %s and create it again", name)
 	}
 	return p, p.loadClient()
@@ -271,21 +271,21 @@ func (p *probe) foreign(server *x509.Certificate) error {
 // ownerOf finds the machine in the store whose server certificate, or CA,
 // server is.
 func (p *probe) ownerOf(server *x509.Certificate) string {
-	names, _ := p.l.store.Names()
+	names, _ := p.l.Store.Names()
 	for _, n := range names {
 		if n == p.name {
 			continue
 		}
-		m, err := p.l.store.Load(n)
+		m, err := p.l.Store.Load(n)
 		if err != nil {
 			continue
 		}
-		if data, err := p.l.store.ServerCert(m); err == nil {
+		if data, err := p.l.Store.ServerCert(m); err == nil {
 			if c, err := pki.ParseCertificate(data); err == nil && c.Equal(server) {
 				return n
 			}
 		}
-		if ca, err := p.l.store.CACert(m); err == nil && server.CheckSignatureFrom(ca) == nil {
+		if ca, err := p.l.Store.CACert(m); err == nil && server.CheckSignatureFrom(ca) == nil {
 			return n
 		}
 	}
@@ -294,7 +294,7 @@ func (p *probe) ownerOf(server *x509.Certificate) string {
 
 // stored is the machine's current server certificate in the store.
 func (p *probe) stored() *x509.Certificate {
-	data, err := p.l.store.ServerCert(p.l.machine)
+	data, err := p.l.Store.ServerCert(p.l.Record)
 	if err != nil {
 		return nil
 	}

@@ -1,0 +1,63 @@
+package machine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/store"
+)
+
+func create(t *testing.T, spec generator.Spec) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec = spec.WithDefaults()
+	if _, err := s.Create(store.CreateRequest{Name: spec.Name, SANs: spec.SANs(), Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestLoadAndPlan(t *testing.T) {
+	s := create(t, generator.Spec{Name: "web1", IPs: []string{"203.0.113.10"}, OS: "debian-12"})
+	m, err := Load(s, "web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.URL() != "tcp://203.0.113.10:2376" {
+		t.Errorf("URL = %s", m.Spec.URL())
+	}
+	p, err := m.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Files[0].Path != generator.HostCACert {
+		t.Errorf("first file %s", p.Files[0].Path)
+	}
+}
+
+func TestLoadRefusesWhatNoLongerValidates(t *testing.T) {
+	s := create(t, generator.Spec{Name: "web1", IPs: []string{"203.0.113.10"}})
+	path := filepath.Join(s.HostDir("web1"), "machine.json")
+	rec, _ := os.ReadFile(path)
+	for name, edit := range map[string]func(string) string{
+		"invalid value": func(r string) string { return strings.Replace(r, `"203.0.113.10"`, `"203.0.113.300"`, 1) },
+		"unknown field": func(r string) string { return strings.Replace(r, `"port":`, `"prot": 1, "port":`, 1) },
+	} {
+		os.WriteFile(path, []byte(edit(string(rec))), 0o600)
+		_, err := Load(s, "web1")
+		var ce *store.CorruptError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: err = %v, want a CorruptError", name, err)
+		}
+	}
+	if _, err := Load(s, "nosuch"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing machine: %v", err)
+	}
+}
