@@ -92,8 +92,10 @@ func printError(w io.Writer, err error) {
 }
 
 // reorderArgs moves a subcommand's flags in front of its positional
-// arguments: urfave/cli stops at the first positional argument, and
-// `dockbake create web1 --ip 203.0.113.10` is how people type it.
+// arguments, and global flags (--storage-path) given after the command in
+// front of it: urfave/cli stops at the first positional argument, and
+// `dockbake create web1 --ip 203.0.113.10 --storage-path DIR` is how people
+// type it.
 func reorderArgs(app *cli.App, args []string) []string {
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
@@ -114,7 +116,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		i++
 		cmd = cmd.Command(args[i])
 	}
-	var flags, pos []string
+	var globals, flags, pos []string
 	rest := args[i+1:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
@@ -123,16 +125,21 @@ func reorderArgs(app *cli.App, args []string) []string {
 			pos = append(pos, rest[j+1:]...)
 			j = len(rest)
 		case strings.HasPrefix(a, "-") && a != "-":
-			flags = append(flags, a)
-			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
-				flags = append(flags, rest[j+1])
+			into, defs := &flags, cmd.Flags
+			if flagNamed(cmd.Flags, a) == nil && flagNamed(app.Flags, a) != nil {
+				into, defs = &globals, app.Flags
+			}
+			*into = append(*into, a)
+			if takesValue(defs, a) && j+1 < len(rest) {
+				*into = append(*into, rest[j+1])
 				j++
 			}
 		default:
 			pos = append(pos, a)
 		}
 	}
-	out := append(append([]string{}, args[:i+1]...), flags...)
+	out := append([]string{args[0]}, globals...)
+	out = append(append(out, args[1:i+1]...), flags...)
 	if len(pos) > 0 {
 		out = append(append(out, "--"), pos...)
 	}
@@ -145,14 +152,20 @@ func takesValue(flags []cli.Flag, tok string) bool {
 	if strings.Contains(tok, "=") {
 		return false
 	}
-	name := strings.TrimLeft(tok, "-")
+	f := flagNamed(flags, tok)
+	_, isBool := f.(*cli.BoolFlag)
+	return f != nil && !isBool
+}
+
+// flagNamed finds the flag a token such as --ip or --ip=x names.
+func flagNamed(flags []cli.Flag, tok string) cli.Flag {
+	name, _, _ := strings.Cut(strings.TrimLeft(tok, "-"), "=")
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
-				_, isBool := f.(*cli.BoolFlag)
-				return !isBool
+				return f
 			}
 		}
 	}
-	return false
+	return nil
 }

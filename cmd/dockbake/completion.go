@@ -114,17 +114,6 @@ func locate(app *cli.App, words []string) position {
 	return pos
 }
 
-func flagNamed(flags []cli.Flag, name string) cli.Flag {
-	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				return f
-			}
-		}
-	}
-	return nil
-}
-
 // candidates lists what may come at the cursor; the caller filters them by
 // the prefix typed.
 func candidates(app *cli.App, e *env, words []string, cur string) []string {
