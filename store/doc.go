@@ -5,7 +5,8 @@
 //	machines/NAME/   ca.pem cert.pem key.pem: what DOCKER_CERT_PATH points at,
 //	                 exactly what a docker client needs and nothing else
 //	hosts/NAME/      machine.json, server.pem, server-key.pem and, for a machine
-//	                 with its own CA, ca.pem and ca-key.pem
+//	                 with its own CA, ca.pem and ca-key.pem; clients/USER.pem
+//	                 keeps each teammate's certificate (never its key)
 //	cas/NAME/        ca.pem, ca-key.pem of a CA shared with --ca NAME
 //	.lock            serialises writers
 //
