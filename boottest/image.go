@@ -17,11 +17,11 @@ import (
 )
 
 // BasePackages is the package list of every image: a systemd-booted Debian
-// with cloud-init and sshd, but without Docker. mmdebstrap adds the
-// minbase variant (Priority: required, plus apt).
+// with cloud-init, sshd and sudo, as on a cloud image, but without Docker.
+// mmdebstrap adds the minbase variant (Priority: required, plus apt).
 var BasePackages = []string{
 	"ca-certificates", "cloud-init", "dbus", "iproute2",
-	"openssh-server", "systemd", "systemd-sysv",
+	"openssh-server", "sudo", "systemd", "systemd-sysv",
 }
 
 // DockerPackages are added to [BasePackages] for images with Docker baked in.

@@ -47,7 +47,7 @@ func TestPackerBuild(t *testing.T) {
 
 	start := time.Now()
 	img, err := boottest.BuildImage(ctx, boottest.ImageOptions{
-		Packages: append(slices.Clone(boottest.DockerPackages), "sudo"),
+		Packages: boottest.DockerPackages,
 		Log:      testWriter{t},
 	})
 	if err != nil {
