@@ -197,7 +197,12 @@ func fishQuote(s string) string {
 }
 
 // psQuote: PowerShell single-quoted strings double the quote.
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// PowerShell also ends a single-quoted string at the typographic quotes
+// U+2018 to U+201B, so each of them is doubled too.
+func psQuote(s string) string {
+	return "'" + strings.NewReplacer("'", "''", "\u2018", "\u2018\u2018", "\u2019", "\u2019\u2019",
+		"\u201a", "\u201a\u201a", "\u201b", "\u201b\u201b").Replace(s) + "'"
+}
 
 // cshQuote: csh expands ! (history) even inside single quotes.
 func cshQuote(s string) string {

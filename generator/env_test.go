@@ -134,3 +134,11 @@ func TestEnvRefusesWhatCannotBeSaid(t *testing.T) {
 		t.Errorf("cmd with %%: %v", err)
 	}
 }
+
+func TestPowerShellTypographicQuotes(t *testing.T) {
+	// PowerShell closes a single-quoted string at ’ as well as at '.
+	got := psQuote("C:\\Users\\O’Brien's")
+	if want := "'C:\\Users\\O’’Brien''s'"; got != want {
+		t.Errorf("psQuote = %s, want %s", got, want)
+	}
+}

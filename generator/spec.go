@@ -58,6 +58,10 @@ var (
 	// RFC 1123 host names, with an optional leading wildcard label.
 	dnsLabelRE = regexp.MustCompile(`^(\*|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$`)
 	userRE     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	// nameRE is the store's rule for machine names. The name lands in YAML
+	// and unit-file comments and in shell words, so the spec holds it to
+	// that rule itself rather than trust every caller to.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	flagRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
@@ -79,8 +83,8 @@ func (s Spec) Validate() error {
 	var es Errors
 	if s.Name == "" {
 		es.add("name", "", "a machine needs a name")
-	} else if err := checkSystemdValue(s.Name); err != nil {
-		es.add("name", s.Name, "%v", err)
+	} else if !nameRE.MatchString(s.Name) {
+		es.add("name", s.Name, "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	for _, ip := range s.IPs {
 		if _, err := netip.ParseAddr(ip); err != nil || strings.Contains(ip, "%") {

@@ -120,3 +120,14 @@ func TestPlanNeverCarriesACAKey(t *testing.T) {
 		}
 	}
 }
+
+func TestNameMustBeASafeWord(t *testing.T) {
+	// U+2028 is a line break to YAML parsers: a name carrying one could add
+	// keys to the user-data through the header comment.
+	for _, name := range []string{"x\u2028bootcmd: [[touch, /tmp/x]]", "a b", "-x", "a/b", "x\\ny"} {
+		err := Spec{Name: name, IPs: []string{"203.0.113.1"}}.WithDefaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), "--name") {
+			t.Errorf("name %q: err = %v", name, err)
+		}
+	}
+}

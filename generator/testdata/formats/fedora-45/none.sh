@@ -78,4 +78,4 @@ systemctl try-restart docker.service
 systemctl enable --now docker.service
 
 # shellcheck disable=SC2016 # the $(...) is for the user to type
-echo 'dockbake: Docker on this host now takes mutual TLS on tcp://203.0.113.10:2376; on your machine run: eval "$(dockbake env web1)"' >&2
+printf '%s\n' 'dockbake: Docker on this host now takes mutual TLS on tcp://203.0.113.10:2376; on your machine run: eval "$(dockbake env web1)"' >&2
