@@ -61,9 +61,9 @@ var (
 	// nameRE is the store's rule for machine names. The name lands in YAML
 	// and unit-file comments and in shell words, so the spec holds it to
 	// that rule itself rather than trust every caller to.
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-	flagRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	flagRE    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // managedFlags are dockerd flags that dockbake sets itself; setting them
