@@ -185,7 +185,7 @@ func TestParseValidity(t *testing.T) {
 			t.Errorf("%q = %v, %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"", "d", "-5d", "0d", "59m", "1y", "10 d"} {
+	for _, bad := range []string{"", "d", "-5d", "0d", "59m", "1y", "10 d", "300000d", "9999999999999d", "900000h"} {
 		if _, err := ParseValidity(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -7,21 +7,27 @@ import (
 	"time"
 )
 
+// maxValidity bounds lifetimes well inside time.Duration's 292 years.
+const maxValidity = 100 * 365 * 24 * time.Hour
+
 // ParseValidity reads a certificate lifetime written as days ("825d") or as
-// a Go duration ("48h"). Lifetimes under an hour are refused: they would
-// expire before a host finishes booting.
+// a Go duration ("48h"). Lifetimes under an hour are refused, as they would
+// expire before a host finishes booting, and so are those over a century.
 func ParseValidity(s string) (time.Duration, error) {
 	var d time.Duration
 	var err error
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		n, err = strconv.Atoi(days)
+		if n > int(maxValidity/(24*time.Hour)) {
+			n = -1
+		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		d, err = time.ParseDuration(s)
 	}
-	if err != nil || d < time.Hour {
-		return 0, errors.New("not a lifetime of at least an hour: write days as 825d or a duration as 48h")
+	if err != nil || d < time.Hour || d > maxValidity {
+		return 0, errors.New("not a lifetime of at least an hour and at most a hundred years: write days as 825d or a duration as 48h")
 	}
 	return d, nil
 }

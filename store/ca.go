@@ -8,9 +8,12 @@ import (
 	"github.com/dockbake/dockbake/pki"
 )
 
-// sharedCA loads the shared CA name, creating it on first use. The caller
-// holds the store lock, so concurrent creates agree on one CA.
-func (s *Store) sharedCA(name string, o pki.Options) (*pki.Pair, error) {
+// sharedCA loads the shared CA name. A CA used for the first time is
+// created and written into staged, for the caller to place with placeCA
+// once the machine that needs it is complete: a failed create leaves no CA
+// behind. The caller holds the store lock, so concurrent creates agree on
+// one CA.
+func (s *Store) sharedCA(name string, o pki.Options, staged string) (*pki.Pair, error) {
 	dir := s.CADir(name)
 	certPEM, cerr := os.ReadFile(filepath.Join(dir, caCertFile))
 	keyPEM, kerr := os.ReadFile(filepath.Join(dir, caKeyFile))
@@ -28,23 +31,25 @@ func (s *Store) sharedCA(name string, o pki.Options) (*pki.Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	stage, err := s.stagingDir("ca-" + name)
-	if err != nil {
-		return nil, err
+	return ca, stageCA(staged, ca)
+}
+
+// stageCA writes ca's certificate and key into a new private directory.
+func stageCA(dir string, ca *pki.Pair) error {
+	if err := mkdirPrivate(dir); err != nil {
+		return err
 	}
-	defer os.RemoveAll(stage)
-	staged := filepath.Join(stage, "ca")
-	if err := mkdirPrivate(staged); err != nil {
-		return nil, err
-	}
-	if err := writePair(staged, caCertFile, caKeyFile, ca); err != nil {
-		return nil, err
-	}
+	return writePair(dir, caCertFile, caKeyFile, ca)
+}
+
+// placeCA moves a CA staged with stageCA into place as the shared CA name.
+func (s *Store) placeCA(staged, name string) error {
+	dir := s.CADir(name)
 	if err := mkdirPrivate(filepath.Dir(dir)); err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.Rename(staged, dir); err != nil {
-		return nil, fmt.Errorf("installing CA %q: %w", name, err)
+		return fmt.Errorf("installing CA %q: %w", name, err)
 	}
-	return ca, syncDir(filepath.Dir(dir))
+	return syncDir(filepath.Dir(dir))
 }

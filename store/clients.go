@@ -55,6 +55,9 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if err := ValidateName("user", req.User); err != nil {
 		return nil, err
 	}
+	if inside(s.Root, req.Dir) {
+		return nil, fmt.Errorf("directory %s is inside the store %s: give a directory of its own", req.Dir, s.Root)
+	}
 	if exists(req.Dir) && !req.Force {
 		return nil, fmt.Errorf("directory %s: %w", req.Dir, ErrExists)
 	}
@@ -79,7 +82,7 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := ca.IssueClient(req.User, pki.Options{KeyType: m.KeyType, Now: s.Now, Validity: req.Validity})
+	p, err := ca.IssueClient(req.User, pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.Validity})
 	if err != nil {
 		return nil, err
 	}
@@ -205,4 +208,15 @@ func isClientDir(dir string) bool {
 		}
 	}
 	return true
+}
+
+// inside reports whether path is root or below it, so that a teammate's
+// files never land on, or replace, the store's own.
+func inside(root, path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return true
+	}
+	rel, err := filepath.Rel(root, abs)
+	return err == nil && (rel == "." || !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "..")
 }

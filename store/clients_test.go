@@ -84,6 +84,8 @@ func TestAddClientRefuses(t *testing.T) {
 		{"bad user", ClientRequest{Machine: "web1", User: "../x", Dir: filepath.Join(home, "x")}, "user name"},
 		{"unknown machine", ClientRequest{Machine: "nope", User: "bob", Dir: filepath.Join(home, "x")}, "not found"},
 		{"foreign directory", ClientRequest{Machine: "web1", User: "bob", Dir: home, Force: true}, "holds more than a client certificate"},
+		{"the owner's client directory", ClientRequest{Machine: "web1", User: "bob", Dir: s.ClientDir("web1"), Force: true}, "inside the store"},
+		{"the store itself", ClientRequest{Machine: "web1", User: "bob", Dir: s.Root, Force: true}, "inside the store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := s.AddClient(tc.req); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -94,7 +94,7 @@ func (s *Store) stageImport(stage string, req ImportRequest) (*Record, error) {
 		return nil, err
 	}
 	rec := &Record{
-		Version: RecordVersion, Name: req.Name, CreatedAt: s.Now().UTC().Truncate(time.Second),
+		Version: RecordVersion, Name: req.Name, CreatedAt: s.now().UTC().Truncate(time.Second),
 		ToolVersion: req.ToolVersion, CA: req.CA, CAFingerprint: pki.Fingerprint(req.CAPair.Cert),
 		KeyType: pki.TypeOf(req.Server.Cert.PublicKey), Spec: spec,
 	}
@@ -125,19 +125,10 @@ func (s *Store) adoptCA(name string, ca *pki.Pair) error {
 	}
 	defer os.RemoveAll(stage)
 	staged := filepath.Join(stage, "ca")
-	if err := mkdirPrivate(staged); err != nil {
+	if err := stageCA(staged, ca); err != nil {
 		return err
 	}
-	if err := writePair(staged, caCertFile, caKeyFile, ca); err != nil {
-		return err
-	}
-	if err := mkdirPrivate(filepath.Dir(dir)); err != nil {
-		return err
-	}
-	if err := os.Rename(staged, dir); err != nil {
-		return fmt.Errorf("installing CA %q: %w", name, err)
-	}
-	return syncDir(filepath.Dir(dir))
+	return s.placeCA(staged, name)
 }
 
 // describe names a certificate in messages by its subject and fingerprint,

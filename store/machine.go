@@ -99,6 +99,11 @@ func (s *Store) Create(req CreateRequest) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if staged := filepath.Join(stage, "ca"); exists(staged) {
+		if err := s.placeCA(staged, req.CA); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.install(stage, req.Name); err != nil {
 		return nil, err
 	}
@@ -107,23 +112,22 @@ func (s *Store) Create(req CreateRequest) (*Machine, error) {
 
 // stageMachine writes a complete machine into stage/host and stage/client.
 func (s *Store) stageMachine(stage string, req CreateRequest, spec []byte) (*Record, error) {
-	o := pki.Options{KeyType: req.KeyType, Now: s.Now}
+	leaf := pki.Options{KeyType: req.KeyType, Now: s.now, Validity: req.CertValidity}
 	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
 	for _, d := range []string{host, client} {
 		if err := mkdirPrivate(d); err != nil {
 			return nil, err
 		}
 	}
-	ca, err := s.machineCA(req, host)
+	ca, err := s.machineCA(req, stage)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := ca.IssueServer(req.Name, req.SANs, pki.Options{KeyType: req.KeyType, Now: s.Now, Validity: req.CertValidity})
+	srv, err := ca.IssueServer(req.Name, req.SANs, leaf)
 	if err != nil {
 		return nil, err
 	}
-	o.Validity = req.CertValidity
-	cli, err := ca.IssueClient(req.Name+" client", o)
+	cli, err := ca.IssueClient(req.Name+" client", leaf)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +141,7 @@ func (s *Store) stageMachine(stage string, req CreateRequest, spec []byte) (*Rec
 		return nil, err
 	}
 	rec := &Record{
-		Version: RecordVersion, Name: req.Name, CreatedAt: s.Now().UTC().Truncate(time.Second),
+		Version: RecordVersion, Name: req.Name, CreatedAt: s.now().UTC().Truncate(time.Second),
 		ToolVersion: req.ToolVersion, CA: req.CA, CAFingerprint: pki.Fingerprint(ca.Cert),
 		KeyType: pki.TypeOf(srv.Cert.PublicKey), Spec: spec,
 	}
@@ -148,17 +152,18 @@ func (s *Store) stageMachine(stage string, req CreateRequest, spec []byte) (*Rec
 	return rec, writeNew(filepath.Join(host, recordFile), append(data, '\n'), keyMode)
 }
 
-// machineCA returns the shared CA named in req, or a new CA of the machine's
-// own written into hostDir.
-func (s *Store) machineCA(req CreateRequest, hostDir string) (*pki.Pair, error) {
+// machineCA returns the shared CA named in req (staged as stage/ca when it
+// is new), or a new CA of the machine's own written into stage/host.
+func (s *Store) machineCA(req CreateRequest, stage string) (*pki.Pair, error) {
+	o := pki.Options{KeyType: req.KeyType, Now: s.now, Validity: req.CAValidity}
 	if req.CA != "" {
-		return s.sharedCA(req.CA, pki.Options{KeyType: req.KeyType, Now: s.Now, Validity: req.CAValidity})
+		return s.sharedCA(req.CA, o, filepath.Join(stage, "ca"))
 	}
-	ca, err := pki.NewCA("dockbake CA for "+req.Name, pki.Options{KeyType: req.KeyType, Now: s.Now, Validity: req.CAValidity})
+	ca, err := pki.NewCA("dockbake CA for "+req.Name, o)
 	if err != nil {
 		return nil, err
 	}
-	return ca, writePair(hostDir, caCertFile, caKeyFile, ca)
+	return ca, writePair(filepath.Join(stage, "host"), caCertFile, caKeyFile, ca)
 }
 
 func writePair(dir, certName, keyName string, p *pki.Pair) error {
@@ -244,6 +249,10 @@ func (s *Store) Load(name string) (*Machine, error) {
 	}
 	m := &Machine{Record: rec, ClientDir: s.ClientDir(name)}
 	m.Warnings = checkModes(m.ClientDir, clientKeyFile)
+	m.Warnings = append(m.Warnings, checkModes(s.HostDir(name), serverKeyFile, caKeyFile)...)
+	if rec.CA != "" {
+		m.Warnings = append(m.Warnings, checkModes(s.CADir(rec.CA), caKeyFile)...)
+	}
 	return m, nil
 }
 

@@ -107,7 +107,7 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 // stageNewCA writes a new CA of the machine's own into the staged
 // directories and notes who loses access.
 func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, rot *Rotation) (*pki.Pair, error) {
-	ca, err := pki.NewCA("dockbake CA for "+m.Name, pki.Options{KeyType: m.KeyType, Now: s.Now, Validity: req.CAValidity})
+	ca, err := pki.NewCA("dockbake CA for "+m.Name, pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CAValidity})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, r
 // stageLeaves issues the new server certificate and, if asked or forced by
 // a new CA, the new client certificate.
 func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, client string, rot *Rotation) error {
-	o := pki.Options{KeyType: m.KeyType, Now: s.Now, Validity: req.CertValidity}
+	o := pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CertValidity}
 	srv, err := ca.IssueServer(m.Name, req.SANs, o)
 	if err != nil {
 		return err

@@ -18,6 +18,14 @@ type Store struct {
 	Now func() time.Time
 }
 
+// now is the store's clock: Now, or the wall clock for a Store literal.
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 // DefaultRoot returns $DOCKBAKE_STORAGE_PATH, else ~/.docker/dockbake.
 func DefaultRoot(getenv func(string) string) (string, error) {
 	if p := getenv("DOCKBAKE_STORAGE_PATH"); p != "" {
@@ -34,12 +42,14 @@ func DefaultRoot(getenv func(string) string) (string, error) {
 }
 
 // Open returns the store at root, creating its directory (0700) if needed.
+// An existing directory keeps its mode: it may be one the user shares for
+// other things; the store's own subdirectories are 0700 whatever it is.
 func Open(root string) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("storage path %q: %w", root, err)
 	}
-	if err := mkdirPrivate(abs); err != nil {
+	if err := os.MkdirAll(abs, dirMode); err != nil {
 		return nil, fmt.Errorf("creating store %q: %w", abs, err)
 	}
 	return &Store{Root: abs, Now: time.Now}, nil
@@ -123,13 +133,20 @@ func (s *Store) Remove(name string) error {
 		return err
 	}
 	defer os.RemoveAll(trash)
+	var moved []string
 	for i, dir := range []string{s.HostDir(name), s.ClientDir(name)} {
 		if !exists(dir) {
 			continue
 		}
-		if err := os.Rename(dir, filepath.Join(trash, fmt.Sprint(i))); err != nil {
+		to := filepath.Join(trash, fmt.Sprint(i))
+		if err := os.Rename(dir, to); err != nil {
+			// Put back what already went, so the machine stays whole.
+			for j := len(moved) - 1; j >= 0; j -= 2 {
+				os.Rename(moved[j], moved[j-1])
+			}
 			return fmt.Errorf("removing %s: %w", dir, err)
 		}
+		moved = append(moved, dir, to)
 	}
 	return nil
 }

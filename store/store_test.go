@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -277,5 +278,64 @@ func TestWriteFileAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(p))
 	if len(entries) != 1 {
 		t.Errorf("temp files left: %v", entries)
+	}
+}
+
+func TestFailedCreateLeavesNoSharedCA(t *testing.T) {
+	s := newStore(t)
+	r := req("web1")
+	r.CA = "fleet"
+	r.CertValidity = 20 * 365 * 24 * time.Hour // outlives a new CA's ten years
+	if _, err := s.Create(r); err == nil || !strings.Contains(err.Error(), "outlive its CA") {
+		t.Fatalf("err = %v", err)
+	}
+	if exists(s.CADir("fleet")) {
+		t.Error("a failed create left the new shared CA behind")
+	}
+	r.CertValidity = 0
+	if _, err := s.Create(r); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(filepath.Join(s.CADir("fleet"), "ca-key.pem")) {
+		t.Error("the shared CA was not placed")
+	}
+}
+
+func TestStoreLiteralHasAClock(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	if _, err := s.Create(req("web1")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenKeepsAnExistingDirectorysMode(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Create(req("web1"))
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+		t.Errorf("Open changed %s to %04o", dir, fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "hosts")); fi.Mode().Perm() != 0o700 {
+		t.Errorf("hosts/ is %04o", fi.Mode().Perm())
+	}
+}
+
+func TestLooseHostAndCAKeysWarn(t *testing.T) {
+	s := newStore(t)
+	r := req("web1")
+	r.CA = "fleet"
+	s.Create(r)
+	os.Chmod(filepath.Join(s.HostDir("web1"), "server-key.pem"), 0o640)
+	os.Chmod(filepath.Join(s.CADir("fleet"), "ca-key.pem"), 0o644)
+	m, err := s.Load("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Warnings) != 2 || !strings.Contains(strings.Join(m.Warnings, "\n"), "server-key.pem") || !strings.Contains(strings.Join(m.Warnings, "\n"), "cas/fleet/ca-key.pem") {
+		t.Errorf("warnings = %q", m.Warnings)
 	}
 }
