@@ -60,6 +60,8 @@ type Guest struct {
 	leader  int
 	cgroups []string
 	closed  bool
+	// unlockRun releases the owner lock of RunDir.
+	unlockRun func()
 }
 
 // Boot starts a guest from img on a fresh copy-on-write overlay with
@@ -107,7 +109,16 @@ func newGuest(img *Image, opts BootOptions) (*Guest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
+	// The owner lock tells a parallel test's Sweep that this guest is alive,
+	// even before its nspawn has started; the kernel drops it if this
+	// process dies.
+	unlock, err := lockFile(context.Background(), filepath.Join(runDir, ownerLockFile))
+	if err != nil {
+		os.RemoveAll(runDir)
+		return nil, err
+	}
 	return &Guest{
+		unlockRun:   unlock,
 		Name:        name,
 		RunDir:      runDir,
 		Root:        filepath.Join(runDir, "merged"),

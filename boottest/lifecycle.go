@@ -40,15 +40,14 @@ func (g *Guest) start(extra []string) error {
 		return fmt.Errorf("start systemd-nspawn: %w", err)
 	}
 	g.cmd = cmd
-	pidFile := filepath.Join(g.RunDir, nspawnPIDFile)
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
-		return err
-	}
+	// Reap nspawn whatever happens next, so that Close never waits for a
+	// process nobody waits for.
 	go func() {
 		g.waitErr = cmd.Wait()
 		close(g.exited)
 	}()
-	return nil
+	pidFile := filepath.Join(g.RunDir, nspawnPIDFile)
+	return os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 }
 
 // launcherCmd returns the command that moves into the guest's cgroups and
@@ -147,14 +146,26 @@ func (g *Guest) Close() error {
 	errs = append(errs, g.leftovers())
 	if err := errors.Join(errs...); err != nil {
 		g.Keep = true // and keep the pid file, so a later Sweep retries
+		g.release()
 		return err
 	}
 	// Without the pid file, Sweep leaves a kept run directory alone.
 	os.Remove(filepath.Join(g.RunDir, nspawnPIDFile))
 	if g.Keep {
+		g.release()
 		return nil
 	}
-	return removeUnmounted(g.RunDir)
+	err := removeUnmounted(g.RunDir)
+	g.release()
+	return err
+}
+
+// release drops the owner lock of the run directory.
+func (g *Guest) release() {
+	if g.unlockRun != nil {
+		g.unlockRun()
+		g.unlockRun = nil
+	}
 }
 
 // halt stops nspawn and waits until it has been reaped. nspawn turns

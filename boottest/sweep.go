@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // guestPrefix starts every guest name and run directory name.
@@ -13,6 +14,10 @@ const guestPrefix = "dockbake-"
 
 // nspawnPIDFile in a run directory holds the pid of its systemd-nspawn.
 const nspawnPIDFile = "nspawn.pid"
+
+// ownerLockFile in a run directory is flock'ed by the process that owns the
+// guest, from before nspawn starts until Close is done.
+const ownerLockFile = "owner.lock"
 
 // Sweep cleans up after test processes that died without closing their
 // guests (killed by a timeout or a signal): for every run directory in runRoot
@@ -33,8 +38,12 @@ func Sweep(runRoot string) error {
 	return errors.Join(errs...)
 }
 
-// sweepRun cleans up the run directory dir unless its nspawn still runs.
+// sweepRun cleans up the run directory dir unless its owner or its nspawn
+// still runs.
 func sweepRun(dir string) error {
+	if locked(filepath.Join(dir, ownerLockFile)) {
+		return nil // a live test owns it, maybe still starting nspawn
+	}
 	data, err := os.ReadFile(filepath.Join(dir, nspawnPIDFile))
 	if err != nil {
 		return nil // not started, or kept by a finished run: not ours to judge
@@ -62,4 +71,19 @@ func sweepRun(dir string) error {
 		return err
 	}
 	return removeUnmounted(dir)
+}
+
+// locked reports whether another open file description holds an flock on
+// path.
+func locked(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	return errors.Is(err, syscall.EWOULDBLOCK)
 }

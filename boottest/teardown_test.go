@@ -57,6 +57,15 @@ func TestSweepAfterCrash(t *testing.T) {
 	if mounts, _ := mountsUnder(g.RunDir); len(mounts) == 0 {
 		t.Fatal("the overlay is already gone: this test simulates nothing")
 	}
+	// While its owner lives, Sweep leaves the run alone.
+	if err := Sweep(runRoot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(g.RunDir); err != nil {
+		t.Fatalf("Sweep removed a run whose owner still holds it: %v", err)
+	}
+	// A dead test process drops its owner lock with it.
+	g.release()
 	if err := Sweep(runRoot); err != nil {
 		t.Fatal(err)
 	}
