@@ -53,6 +53,10 @@ type SANs struct {
 	DNSNames []string
 }
 
+// ErrOutlivesCA is returned for a certificate whose lifetime would end
+// after its CA's.
+var ErrOutlivesCA = errors.New("outlive its CA")
+
 // Pair is a certificate with its private key.
 type Pair struct {
 	Cert *x509.Certificate
@@ -103,8 +107,8 @@ func (ca *Pair) issue(role Role, cn string, o Options, edit func(*x509.Certifica
 	}
 	t := template(role, cn, key.Public(), o.now(), o.validity(role))
 	if t.NotAfter.After(ca.Cert.NotAfter) {
-		return nil, fmt.Errorf("a %s certificate valid until %s would outlive its CA, which expires %s: choose a shorter validity or a new CA",
-			role, t.NotAfter.Format(time.DateOnly), ca.Cert.NotAfter.Format(time.DateOnly))
+		return nil, fmt.Errorf("a %s certificate valid until %s would %w, which expires %s: choose a shorter validity or a new CA",
+			role, t.NotAfter.Format(time.DateOnly), ErrOutlivesCA, ca.Cert.NotAfter.Format(time.DateOnly))
 	}
 	if edit != nil {
 		edit(t)

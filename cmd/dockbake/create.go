@@ -141,6 +141,9 @@ func create(c *cli.Context, e *env) error {
 	if errors.Is(err, store.ErrExists) {
 		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Name)
 	}
+	if errors.Is(err, pki.ErrOutlivesCA) {
+		return withHint(err, "give a shorter --cert-validity (or a longer --ca-validity for a new CA)")
+	}
 	if err != nil {
 		return err
 	}

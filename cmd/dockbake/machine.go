@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -133,10 +134,15 @@ func checkOutputFlags(c *cli.Context, spec generator.Spec) error {
 // it may hold another host's key.
 func checkOutput(c *cli.Context) error {
 	out := c.String("output")
-	if out == "" || out == "-" || c.Bool("force") {
+	if out == "" || out == "-" {
 		return nil
 	}
-	if _, err := os.Lstat(out); err == nil {
+	// Checked before any key is made, so that create does not leave a
+	// machine behind for want of a directory.
+	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+		return withHint(fmt.Errorf("--output %q: directory %q does not exist", out, filepath.Dir(out)), "create the directory first, or choose another --output")
+	}
+	if _, err := os.Lstat(out); err == nil && !c.Bool("force") {
 		return withHint(fmt.Errorf("output file %q already exists", out), "choose another --output, or add --force to replace it")
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -58,7 +59,7 @@ func regenerate(c *cli.Context, e *env) error {
 	}
 	rot, err := l.Store.Rotate(req)
 	if err != nil {
-		if strings.Contains(err.Error(), "outlive its CA") {
+		if errors.Is(err, pki.ErrOutlivesCA) {
 			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
 		}
 		return err

@@ -31,7 +31,12 @@ type recordingComm struct {
 	respond func(command string) (string, int)
 }
 
-func (c *recordingComm) Start(_ context.Context, cmd *packersdk.RemoteCmd) error {
+// Start records cmd; like the SSH communicator, it starts nothing once ctx
+// is done.
+func (c *recordingComm) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	c.commands = append(c.commands, cmd.Command)
 	c.mu.Unlock()

@@ -240,6 +240,33 @@ func TestProvisionFailingStep(t *testing.T) {
 	}
 }
 
+// TestProvisionCancelled checks that a build cancelled mid-way still removes
+// the staging directory, which holds the server key.
+func TestProvisionCancelled(t *testing.T) {
+	cfg := testConfig(t)
+	v := newVM(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	respond := v.comm.respond
+	v.comm.respond = func(command string) (string, int) {
+		if strings.Contains(command, "step-2.sh") {
+			cancel() // Ctrl-C while Docker installs
+			return "", 130
+		}
+		return respond(command)
+	}
+	p := &Provisioner{getenv: noEnv}
+	if err := p.Prepare(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Provision(ctx, &recordingUi{}, v.comm, map[string]any{}); err == nil {
+		t.Fatal("a cancelled build succeeded")
+	}
+	if last := v.comm.commands[len(v.comm.commands)-1]; last != "rm -rf -- "+testStaging {
+		t.Errorf("last command = %q, want the staging directory removed", last)
+	}
+}
+
 func TestProvisionSudoHint(t *testing.T) {
 	v := newVM(true)
 	v.fail, v.failOutput = "install -D", "sudo: a password is required\n"

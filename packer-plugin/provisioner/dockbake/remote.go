@@ -94,8 +94,15 @@ func (r *remote) mkStaging() (string, error) {
 	return dir, nil
 }
 
+// removeStaging deletes the staging directory, which holds the server key.
+// It runs even when the build was cancelled: r.ctx is done then, so the
+// removal gets a context of its own, bounded in time.
 func (r *remote) removeStaging(dir string) error {
-	if _, err := r.output("rm -rf -- " + generator.ShellQuote(dir)); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), time.Minute)
+	defer cancel()
+	cleanup := *r
+	cleanup.ctx = ctx
+	if _, err := cleanup.output("rm -rf -- " + generator.ShellQuote(dir)); err != nil {
 		return fmt.Errorf("removing the staging directory: %w", err)
 	}
 	return nil
