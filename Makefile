@@ -34,8 +34,10 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd packer-plugin && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
+# The escaping fuzzers, one minute each (go test takes one -fuzz target at a time).
 fuzz:
-	$(GO) test ./generator/ -run '^$$' -fuzz FuzzExecLine -fuzztime 60s
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzExecLine$$' -fuzztime 60s
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzScriptContent$$' -fuzztime 60s
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pki/ ./generator/

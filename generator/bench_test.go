@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"net"
 	"testing"
 
 	"github.com/dockbake/dockbake/pki"
@@ -14,12 +13,13 @@ func BenchmarkUserData(b *testing.B) {
 	for _, install := range []Install{InstallDistro, InstallDockerCE} {
 		for _, kt := range pki.KeyTypes() {
 			b.Run(string(install)+"/"+string(kt), func(b *testing.B) {
+				// The certificates dockbake create makes for this spec.
+				spec := Spec{Name: "web1", IPs: []string{"203.0.113.10"}, Install: install}.WithDefaults()
 				o := pki.Options{KeyType: kt}
 				ca, _ := pki.NewCA("bench", o)
-				srv, _ := ca.IssueServer("bench", pki.SANs{IPs: []net.IP{net.ParseIP("203.0.113.10")}}, o)
+				srv, _ := ca.IssueServer("bench", spec.SANs(), o)
 				key, _ := srv.KeyPEM()
 				certs := HostCerts{CACert: ca.CertPEM(), ServerCert: srv.CertPEM(), ServerKey: key}
-				spec := Spec{Name: "web1", IPs: []string{"203.0.113.10"}, Install: install}.WithDefaults()
 				var size int
 				for b.Loop() {
 					p, err := BuildPlan(spec, certs)

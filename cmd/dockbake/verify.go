@@ -31,8 +31,8 @@ func verifyCommand(e *env) *cli.Command {
 		ArgsUsage: "NAME",
 		Description: `Checks in order: the TCP connection, the TLS handshake with the client certificate,
 the server certificate's chain to the machine's CA, its names against the address
-dialed, expiry, that the host demands a client certificate, and the Docker API's
-/version. The first failure stops it and says what fixes it.`,
+dialed, expiry, the Docker API's /version, and that the host refuses a client
+without a certificate. The first failure stops it and says what fixes it.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "dial `tcp://HOST:PORT` instead of the machine's URL, e.g. the address clients use now"},
 			&cli.StringFlag{Name: "cert-path", Usage: "present the client certificate in `DIR` (e.g. one from client add) instead of the machine's"},
