@@ -98,36 +98,3 @@ func TestDockerdPathPerInstall(t *testing.T) {
 		}
 	}
 }
-
-func TestPlanNeverCarriesACAKey(t *testing.T) {
-	certs := fixtureCerts(t)
-	for name, spec := range goldenSpecs {
-		p, err := BuildPlan(spec.WithDefaults(), certs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		secrets := 0
-		for _, f := range p.Files {
-			if strings.Contains(string(f.Content), "PRIVATE KEY") {
-				secrets++
-				if f.Path != HostServerKey || f.Mode != 0o600 || !f.Secret {
-					t.Errorf("%s: private key in %s mode %04o secret=%v", name, f.Path, f.Mode, f.Secret)
-				}
-			}
-		}
-		if secrets != 1 {
-			t.Errorf("%s: %d files hold a private key, want exactly the server key", name, secrets)
-		}
-	}
-}
-
-func TestNameMustBeASafeWord(t *testing.T) {
-	// U+2028 is a line break to YAML parsers: a name carrying one could add
-	// keys to the user-data through the header comment.
-	for _, name := range []string{"x\u2028bootcmd: [[touch, /tmp/x]]", "a b", "-x", "a/b", "x\\ny"} {
-		err := Spec{Name: name, IPs: []string{"203.0.113.1"}}.WithDefaults().Validate()
-		if err == nil || !strings.Contains(err.Error(), "--name") {
-			t.Errorf("name %q: err = %v", name, err)
-		}
-	}
-}

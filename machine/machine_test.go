@@ -61,3 +61,56 @@ func TestLoadRefusesWhatNoLongerValidates(t *testing.T) {
 		t.Errorf("missing machine: %v", err)
 	}
 }
+
+// TestNoCAKeyInAnyFormat renders stored machines, one with its own CA and one
+// on a shared CA, in every format their OS takes, and looks for any line of
+// the CA key in the output.
+func TestNoCAKeyInAnyFormat(t *testing.T) {
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, os, ca string
+		formats      int // plain-text formats the OS takes
+	}{
+		{"own", "ubuntu-24.04", "", 3}, {"shared", "debian-12", "fleet", 3}, {"core", "flatcar", "", 1},
+	} {
+		spec := generator.Spec{Name: tc.name, IPs: []string{"203.0.113.10"}, OS: tc.os}.WithDefaults()
+		if _, err := s.Create(store.CreateRequest{Name: spec.Name, SANs: spec.SANs(), CA: tc.ca, Spec: spec}); err != nil {
+			t.Fatal(err)
+		}
+		keyPath := filepath.Join(s.HostDir(tc.name), "ca-key.pem")
+		if tc.ca != "" {
+			keyPath = filepath.Join(s.CADir(tc.ca), "ca-key.pem")
+		}
+		key, err := os.ReadFile(keyPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(s, tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rendered := 0
+		for _, format := range generator.FormatNames() {
+			out, err := generator.Render(p, generator.Output{Format: generator.Format(format)})
+			if err != nil || format == "ignition" {
+				continue // a format this OS does not take; Ignition is compressed, its Butane source is text
+			}
+			rendered++
+			for _, line := range strings.Split(string(key), "\n") {
+				if len(line) >= 16 && !strings.HasPrefix(line, "-----") && strings.Contains(string(out), line) {
+					t.Errorf("%s as %s: output holds a line of the CA key", tc.name, format)
+				}
+			}
+		}
+		if rendered != tc.formats {
+			t.Errorf("%s: %d formats rendered, want %d", tc.name, rendered, tc.formats)
+		}
+	}
+}

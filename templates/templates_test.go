@@ -35,7 +35,7 @@ func TestDockerReleaseKeyFingerprint(t *testing.T) {
 	}
 }
 
-func TestDropInNeedsAllFields(t *testing.T) {
+func TestDropInLayout(t *testing.T) {
 	out, err := RenderDropIn(DropIn{Machine: "m", ExecStart: "dockerd --tlsverify", Environment: []string{`"A=b c"`}})
 	if err != nil {
 		t.Fatal(err)

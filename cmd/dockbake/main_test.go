@@ -77,7 +77,8 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // nocakey FILE: FILE holds no CA private key of any machine or shared CA
-// in the store.
+// in the store. It compares text, so give it a plain-text rendering (Butane
+// rather than Ignition, whose contents are compressed).
 func cmdNoCAKey(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: nocakey FILE")
