@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dockbake/dockbake/generator"
 )
 
 // serverAlert is how a Go TLS client reports that the server rejected the
@@ -46,7 +48,7 @@ func (p *proof) checkRefusals(t *testing.T) {
 				files["cert.pem"], files["key.pem"] = c.cert, c.key
 			}
 			dir := certDir(t, files)
-			out, err := p.machine.shell(p.ctx, p.guest, "export DOCKER_CERT_PATH="+shQuote(dir)+"; docker version")
+			out, err := p.machine.shell(p.ctx, p.guest, "export DOCKER_CERT_PATH="+generator.ShellQuote(dir)+"; docker version")
 			// When the CLI's request races dockerd's close, the alert
 			// becomes a reset; the probe below reads the alert reliably.
 			if err == nil || !strings.Contains(out, serverAlert) && !strings.Contains(out, "connection reset by peer") {

@@ -23,13 +23,8 @@ type env struct {
 }
 
 func toolVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
+	bi, ok := debug.ReadBuildInfo()
+	return buildOf(version, commit, bi, ok).Version
 }
 
 func newApp(e *env) *cli.App {

@@ -87,12 +87,16 @@ func locate(app *cli.App, words []string) position {
 		}
 		if strings.HasPrefix(w, "-") && w != "-" && w != "--" {
 			name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
-			f := flagNamed(pos.flags, name)
+			defs := pos.flags
+			if flagNamed(defs, name) == nil {
+				defs = app.Flags // a global flag after the command, as reorderArgs allows
+			}
+			f := flagNamed(defs, name)
 			switch {
 			case f == nil:
 			case hasValue:
 				pos.values[f.Names()[0]] = value
-			case takesValue(pos.flags, w):
+			case takesValue(defs, w):
 				pos.valueOf = f
 			}
 			continue

@@ -322,14 +322,15 @@ func writeContextStore(cfgDir string, dc dockerContext) error {
 			return err
 		}
 	}
-	final := filepath.Join(tlsRoot, id)
+	final, old := filepath.Join(tlsRoot, id), tmp+".old"
 	if _, err := os.Lstat(final); err == nil {
-		if err := os.Rename(final, tmp+".old"); err != nil {
+		if err := os.Rename(final, old); err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp + ".old")
+		defer os.RemoveAll(old)
 	}
 	if err := os.Rename(tmp, final); err != nil {
+		os.Rename(old, final) // the existing context keeps its files
 		return err
 	}
 	meta := contextMeta{Name: dc.Name, Endpoints: map[string]contextEndpoint{"docker": {Host: dc.Host}}}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -35,7 +36,7 @@ func TestScripts(t *testing.T) {
 		Condition: func(cond string) (bool, error) {
 			// [need:PROGRAM] is true when PROGRAM is installed; when it is
 			// missing the script skips, except in CI, where it fails.
-			if prog, ok := cutPrefix(cond, "need:"); ok {
+			if prog, ok := strings.CutPrefix(cond, "need:"); ok {
 				if _, err := exec.LookPath(prog); err != nil {
 					if testenv.Strict() {
 						return false, fmt.Errorf("%s is required in CI but missing", prog)
@@ -53,13 +54,6 @@ func TestScripts(t *testing.T) {
 			"samecontent": cmdSameContent,
 		},
 	})
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return "", false
 }
 
 // mode PATH OCTAL: the file's permission bits are exactly OCTAL.
