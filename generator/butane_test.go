@@ -64,7 +64,7 @@ func TestIgnitionTranslation(t *testing.T) {
 		{"fedora-coreos", "3.5.0", "docker.service"},
 	} {
 		t.Run(tc.os, func(t *testing.T) {
-			p, err := generator.BuildPlan(formatCase{os: tc.os}.spec(), formatCerts(t))
+			p, err := generator.BuildPlan(formatCase{os: tc.os}.spec(), generator.FixtureCerts(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package generator_test
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -15,29 +14,6 @@ import (
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
-
-// The package's -update flag refreshes golden files; it is defined once
-// per test binary, so it is looked up rather than defined again.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updating() bool { return flag.Lookup("update").Value.String() == "true" }
-
-// formatCerts are throwaway PEMs committed for stable golden files.
-func formatCerts(t testing.TB) generator.HostCerts {
-	t.Helper()
-	read := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("testdata", "formats", "fixtures", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	return generator.HostCerts{CACert: read("ca.pem"), ServerCert: read("server.pem"), ServerKey: read("server-key.pem")}
-}
 
 // formatCase is one golden file: an OS, an install method and a format.
 type formatCase struct {
@@ -81,7 +57,7 @@ func formatCases() []formatCase {
 
 func (c formatCase) render(t testing.TB) []byte {
 	t.Helper()
-	p, err := generator.BuildPlan(c.spec(), formatCerts(t))
+	p, err := generator.BuildPlan(c.spec(), generator.FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,23 +73,7 @@ func (c formatCase) render(t testing.TB) []byte {
 func TestFormatsGolden(t *testing.T) {
 	for _, c := range formatCases() {
 		t.Run(c.golden(), func(t *testing.T) {
-			got := c.render(t)
-			if updating() {
-				if err := os.MkdirAll(filepath.Dir(c.golden()), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(c.golden(), got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(c.golden())
-			if err != nil {
-				t.Fatalf("%v (run go test ./generator -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the golden file (review, then refresh with -update):\n--- got\n%s", c.golden(), got)
-			}
+			generator.CheckGolden(t, c.golden(), c.render(t))
 		})
 	}
 }

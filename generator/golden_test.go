@@ -13,8 +13,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// fixtureCerts are throwaway PEMs committed for stable golden files.
-func fixtureCerts(t testing.TB) HostCerts {
+// FixtureCerts are throwaway PEMs committed for stable golden files. It is
+// exported (in a test file) for the package's external tests.
+func FixtureCerts(t testing.TB) HostCerts {
 	t.Helper()
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join("testdata", "fixtures", name))
@@ -26,10 +27,10 @@ func fixtureCerts(t testing.TB) HostCerts {
 	return HostCerts{CACert: read("ca.pem"), ServerCert: read("server.pem"), ServerKey: read("server-key.pem")}
 }
 
-// checkGolden compares got with testdata/golden/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
+// CheckGolden compares got with the golden file at path, or rewrites it with
+// -update. It is exported (in a test file) for the package's external tests.
+func CheckGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -46,6 +47,12 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (review, then refresh with -update):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
+}
+
+// checkGolden is CheckGolden for a file below testdata/golden.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	CheckGolden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // goldenSpecs are the cloud-config cases; each is also checked by cloud-init.
@@ -68,7 +75,7 @@ var goldenSpecs = map[string]Spec{
 
 func renderGolden(t *testing.T, spec Spec) []byte {
 	t.Helper()
-	p, err := BuildPlan(spec.WithDefaults(), fixtureCerts(t))
+	p, err := BuildPlan(spec.WithDefaults(), FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}

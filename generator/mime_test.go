@@ -22,7 +22,7 @@ var (
 
 func mergedMIME(t *testing.T) []byte {
 	t.Helper()
-	p, err := generator.BuildPlan(formatCase{os: "ubuntu-24.04"}.spec(), formatCerts(t))
+	p, err := generator.BuildPlan(formatCase{os: "ubuntu-24.04"}.spec(), generator.FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestMIMEMergesInCloudInit(t *testing.T) {
 }
 
 func TestMergeRefusals(t *testing.T) {
-	p, err := generator.BuildPlan(formatCase{os: "debian-12"}.spec(), formatCerts(t))
+	p, err := generator.BuildPlan(formatCase{os: "debian-12"}.spec(), generator.FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}

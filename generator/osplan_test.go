@@ -34,7 +34,7 @@ func TestPlanPerOS(t *testing.T) {
 	} {
 		t.Run(tc.os+"/"+string(tc.install), func(t *testing.T) {
 			spec := formatCase{os: tc.os, install: tc.install}.spec()
-			p, err := generator.BuildPlan(spec, formatCerts(t))
+			p, err := generator.BuildPlan(spec, generator.FixtureCerts(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func execStart(t *testing.T, p *generator.Plan) string {
 // its command line, DOCKER_OPTS carries the TLS flags, and the TCP socket
 // comes only together with them.
 func TestFlatcarSocketPattern(t *testing.T) {
-	p, err := generator.BuildPlan(formatCase{os: "flatcar"}.spec(), formatCerts(t))
+	p, err := generator.BuildPlan(formatCase{os: "flatcar"}.spec(), generator.FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestScriptApplies(t *testing.T) {
 		t.Run(c.os+"/"+string(c.install), func(t *testing.T) {
 			spec := c.spec()
 			spec.DockerUser = "alice"
-			p, err := generator.BuildPlan(spec, formatCerts(t))
+			p, err := generator.BuildPlan(spec, generator.FixtureCerts(t))
 			if err != nil {
 				t.Fatal(err)
 			}

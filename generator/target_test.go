@@ -156,7 +156,7 @@ func TestUserDataChecksBeforeWriting(t *testing.T) {
 	for i := 0; i < 200; i++ { // pad the plan past 16 KiB with labels
 		spec.Engine.Labels = append(spec.Engine.Labels, "padding.example.com/label-number="+strings.Repeat("x", 40))
 	}
-	p, err := generator.BuildPlan(spec, formatCerts(t))
+	p, err := generator.BuildPlan(spec, generator.FixtureCerts(t))
 	if err != nil {
 		t.Fatal(err)
 	}
