@@ -46,21 +46,21 @@ type Output struct {
 }
 
 // Check refuses a format, encoding or target that does not fit o, before
-// anything is rendered.
+// anything is rendered. It reports every problem at once.
 func (out Output) Check(o OS) error {
+	_, _, _, err := out.resolve(o)
+	return err
+}
+
+// resolve fills in o's default format, checks the format and its options
+// against o, and applies the target's encoding rules. It returns the output
+// to render, the target (nil without one) and the target's notes.
+func (out Output) resolve(o OS) (Output, *Target, []string, error) {
 	if out.Format == "" {
 		out.Format = o.DefaultFormat()
 	}
-	err := out.checkFormat(o)
-	if out.Target == "" {
-		return err
-	}
-	t, terr := LookupTarget(out.Target)
-	if terr == nil {
-		_, _, terr = t.Encoding(out.Encoding)
-	}
 	var es Errors
-	for _, e := range []error{err, terr} {
+	collect := func(e error) {
 		var more Errors
 		var one *FieldError
 		switch {
@@ -68,9 +68,23 @@ func (out Output) Check(o OS) error {
 			es = append(es, more...)
 		case errors.As(e, &one):
 			es = append(es, one)
+		case e != nil:
+			es = append(es, &FieldError{Field: "target", Value: out.Target, Msg: e.Error()})
 		}
 	}
-	return es.err()
+	collect(out.checkFormat(o))
+	if out.Target == "" {
+		return out, nil, nil, es.err()
+	}
+	t, err := LookupTarget(out.Target)
+	if err != nil {
+		collect(err)
+		return out, nil, nil, es.err()
+	}
+	var notes []string
+	out.Encoding, notes, err = t.Encoding(out.Encoding)
+	collect(err)
+	return out, &t, notes, es.err()
 }
 
 // checkFormat refuses a format or option that does not fit the OS.
@@ -123,6 +137,11 @@ func Render(p *Plan, out Output) ([]byte, error) {
 	if err := out.checkFormat(p.OS); err != nil {
 		return nil, err
 	}
+	return render(p, out)
+}
+
+// render says the plan in a checked output's format.
+func render(p *Plan, out Output) ([]byte, error) {
 	switch out.Format {
 	case FormatMIME:
 		return RenderMIME(p, out.Merge)
@@ -140,22 +159,11 @@ func Render(p *Plan, out Output) ([]byte, error) {
 // against the target's size limit. Notes say what the target changed,
 // for the user's information.
 func UserData(p *Plan, out Output) (data []byte, notes []string, err error) {
-	if out.Format == "" {
-		out.Format = p.OS.DefaultFormat()
-	}
-	if err := out.checkFormat(p.OS); err != nil {
+	out, t, notes, err := out.resolve(p.OS)
+	if err != nil {
 		return nil, nil, err
 	}
-	var t Target
-	if out.Target != "" {
-		if t, err = LookupTarget(out.Target); err != nil {
-			return nil, nil, err
-		}
-		if out.Encoding, notes, err = t.Encoding(out.Encoding); err != nil {
-			return nil, nil, err
-		}
-	}
-	raw, err := Render(p, out)
+	raw, err := render(p, out)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +171,7 @@ func UserData(p *Plan, out Output) (data []byte, notes []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if out.Target != "" {
+	if t != nil {
 		if err := t.Check(raw, out.Encoding); err != nil {
 			return nil, nil, err
 		}
