@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -68,5 +70,12 @@ func pickShell(c *cli.Context, e *env) (generator.Shell, error) {
 	return sh, nil
 }
 
-// hintCommand is the command line the usage hint repeats, as it was typed.
-func hintCommand(e *env) []string { return e.args }
+// hintCommand is the command line the usage hint repeats, as it was typed;
+// under `go run` the program is a throwaway build, so it is named plainly.
+func hintCommand(e *env) []string {
+	args := append([]string{}, e.args...)
+	if len(args) > 0 && strings.Contains(filepath.ToSlash(args[0]), "/go-build") {
+		args[0] = "dockbake"
+	}
+	return args
+}
