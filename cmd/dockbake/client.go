@@ -112,11 +112,7 @@ func clientList(c *cli.Context, e *env) error {
 	if format != "table" && format != "json" {
 		return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake client ls NAME --format json")
 	}
-	name, err := machineArg(c)
-	if err != nil {
-		return err
-	}
-	l, err := loadMachine(c, e, name)
+	l, err := argMachine(c, e)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,7 @@ func configCommand(e *env) *cli.Command {
 		Usage:     "print the docker CLI's TLS flags for a machine, for docker $(dockbake config NAME) ps",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			name, err := machineArg(c)
-			if err != nil {
-				return err
-			}
-			l, err := loadMachine(c, e, name)
+			l, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
@@ -26,7 +22,7 @@ func configCommand(e *env) *cli.Command {
 			// $(...) splits on white space and expands globs, and no quoting
 			// survives it: say so rather than print flags that break.
 			if strings.ContainsAny(dir, " \t\n*?[") {
-				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, name)
+				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, l.Record.Name)
 			}
 			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n",
 				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.Spec.URL())

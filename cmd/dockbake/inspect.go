@@ -35,11 +35,7 @@ func inspectCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
 			Usage: "print with a Go `TEMPLATE` instead of JSON, e.g. '{{.URL}}' or '{{json .Spec.IPs}}'"}},
 		Action: func(c *cli.Context) error {
-			name, err := machineArg(c)
-			if err != nil {
-				return err
-			}
-			l, err := loadMachine(c, e, name)
+			l, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
@@ -51,7 +47,7 @@ func inspectCommand(e *env) *cli.Command {
 			in := inspection{
 				Name: m.Name, URL: l.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
-				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.Store.HostDir(name), Spec: l.Spec,
+				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.Store.HostDir(l.Record.Name), Spec: l.Spec,
 			}
 			if f := c.String("format"); f != "" {
 				return printTemplate(e, f, in)

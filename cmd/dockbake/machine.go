@@ -43,6 +43,15 @@ func machineArg(c *cli.Context) (string, error) {
 // loaded is a machine read back from the store with its validated spec.
 type loaded = machine.Machine
 
+// argMachine loads the machine named by the command's one argument.
+func argMachine(c *cli.Context, e *env) (*loaded, error) {
+	name, err := machineArg(c)
+	if err != nil {
+		return nil, err
+	}
+	return loadMachine(c, e, name)
+}
+
 // loadMachine reads machine name and re-validates its spec.
 func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
 	s, err := openStore(c, e)

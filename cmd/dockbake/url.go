@@ -12,11 +12,7 @@ func urlCommand(e *env) *cli.Command {
 		Usage:     "print a machine's DOCKER_HOST URL",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			name, err := machineArg(c)
-			if err != nil {
-				return err
-			}
-			l, err := loadMachine(c, e, name)
+			l, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
