@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -80,18 +79,11 @@ func RenderButane(p *Plan) ([]byte, error) {
 	for _, u := range p.EnableUnits {
 		bc.Systemd.Units = append(bc.Systemd.Units, butaneUnit{Name: u, Enabled: true})
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# dockbake machine %s: Docker with mutual TLS on %s\n", p.Machine, p.URL)
-	fmt.Fprintf(&b, "# This config carries the host's private TLS key: treat it as a secret.\n")
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(bc); err != nil {
+	out, err := encodeYAML(p, "", "config", bc)
+	if err != nil {
 		return nil, fmt.Errorf("encoding Butane config: %w", err)
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return out, nil
 }
 
 // RenderIgnition writes the plan as an Ignition config, translated from

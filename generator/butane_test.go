@@ -129,7 +129,7 @@ func TestIgnitionOSRefusals(t *testing.T) {
 	}{
 		{"docker user", func(s *generator.Spec) { s.DockerUser = "alice" }, "in your own Butane config"},
 		{"docker-ce", func(s *generator.Spec) { s.Install = generator.InstallDockerCE }, "flatcar has Docker in its image: use --install none"},
-		{"space in DOCKER_OPTS", func(s *generator.Spec) { s.Engine.Labels = []string{"note=a b"} }, "remove the spaces"},
+		{"DOCKER_OPTS in engine-env", func(s *generator.Spec) { s.Engine.Env = []string{"DOCKER_OPTS=--debug"} }, "which this would replace: give dockerd flags with --engine-opt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := spec

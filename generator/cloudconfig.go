@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"bytes"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -75,17 +74,9 @@ func RenderCloudConfig(p *Plan) ([]byte, error) {
 			Content:     string(f.Content),
 		})
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "#cloud-config\n")
-	fmt.Fprintf(&b, "# dockbake machine %s: Docker with mutual TLS on %s\n", p.Machine, p.URL)
-	fmt.Fprintf(&b, "# This user-data carries the host's private TLS key: treat it as a secret.\n")
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(cc); err != nil {
+	out, err := encodeYAML(p, "#cloud-config\n", "user-data", cc)
+	if err != nil {
 		return nil, fmt.Errorf("encoding cloud-config: %w", err)
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return out, nil
 }

@@ -1,14 +1,13 @@
 package generator
 
-import (
-	"strings"
-	"unicode"
-)
+import "strings"
 
 // checkOS adds the problems of options that do not work on the spec's OS.
 func (s Spec) checkOS(es *Errors, o OS) {
 	if s.Install != "" && !o.Supports(s.Install) {
 		es.add("install", string(s.Install), "%s", installHelp(o))
+	} else {
+		s.checkSystemdLimits(es, o)
 	}
 	if o.Boot != BootIgnition {
 		return
@@ -19,17 +18,11 @@ func (s Spec) checkOS(es *Errors, o OS) {
 	if o.Butane.Variant != "flatcar" {
 		return
 	}
-	// Flatcar's unit expands $DOCKER_OPTS unquoted: systemd splits it at
-	// white space, so a value cannot contain any.
-	for _, f := range []struct {
-		field string
-		vals  []string
-	}{{"engine-opt", s.Engine.Opts}, {"engine-label", s.Engine.Labels},
-		{"engine-registry-mirror", s.Engine.RegistryMirrors}, {"engine-insecure-registry", s.Engine.InsecureRegistries}} {
-		for _, v := range f.vals {
-			if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
-				es.add(f.field, v, "flatcar passes engine options in DOCKER_OPTS, which splits at white space: remove the spaces")
-			}
+	// systemd applies Environment= assignments in order: a second
+	// DOCKER_OPTS would replace the TLS flags.
+	for _, e := range s.Engine.Env {
+		if name, _, _ := strings.Cut(e, "="); name == flatcarOptsVar {
+			es.add("engine-env", e, "flatcar's docker.service reads dockbake's TLS flags from DOCKER_OPTS, which this would replace: give dockerd flags with --engine-opt")
 		}
 	}
 }

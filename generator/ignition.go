@@ -2,7 +2,6 @@ package generator
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/dockbake/dockbake/templates"
 )
@@ -36,17 +35,7 @@ func ignitionPlan(p *Plan, spec Spec, o OS) (*Plan, error) {
 // applies TLS to every TCP socket it is given; the socket never comes
 // without the flags.
 func flatcarPlan(p *Plan, spec Spec) (*Plan, error) {
-	opts := append([]string{
-		"--tlsverify",
-		"--tlscacert=" + HostCACert,
-		"--tlscert=" + HostServerCert,
-		"--tlskey=" + HostServerKey,
-	}, engineArgs(spec.Engine)...)
-	env := []string{quoteEnvironment("DOCKER_OPTS=" + strings.Join(opts, " "))}
-	for _, e := range spec.Engine.Env {
-		env = append(env, quoteEnvironment(e))
-	}
-	dropIn, err := templates.RenderEnvDropIn(templates.EnvDropIn{Machine: spec.Name, Environment: env})
+	dropIn, err := flatcarDropIn(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -60,4 +49,42 @@ func flatcarPlan(p *Plan, spec Spec) (*Plan, error) {
 	)
 	p.EnableUnits = []string{"docker-tls-tcp.socket"}
 	return p, nil
+}
+
+// flatcarDropIn is Flatcar's docker.service drop-in: environment only.
+func flatcarDropIn(spec Spec) ([]byte, error) {
+	return templates.RenderEnvDropIn(templates.EnvDropIn{Machine: spec.Name, Environment: flatcarEnvironment(spec)})
+}
+
+// dropInFor is docker.service's drop-in on o, as the plan writes it.
+func dropInFor(spec Spec, o OS) ([]byte, error) {
+	if o.Butane.Variant == "flatcar" {
+		return flatcarDropIn(spec)
+	}
+	return renderDropIn(spec, o)
+}
+
+// flatcarOptsVar is the variable of Flatcar's docker.service that carries
+// dockerd's extra flags.
+const flatcarOptsVar = "DOCKER_OPTS"
+
+// flatcarOpts are the flags Flatcar's dockerd gets through $DOCKER_OPTS.
+func flatcarOpts(spec Spec) []string {
+	return append([]string{
+		"--tlsverify",
+		"--tlscacert=" + HostCACert,
+		"--tlscert=" + HostServerCert,
+		"--tlskey=" + HostServerKey,
+	}, engineArgs(spec.Engine)...)
+}
+
+// flatcarEnvironment are the drop-in's Environment= assignments, quoted.
+// systemd unquotes DOCKER_OPTS twice, for Environment= and again when it
+// splits $DOCKER_OPTS into words, so each flag is quoted for both.
+func flatcarEnvironment(spec Spec) []string {
+	env := []string{quoteEnvironment(flatcarOptsVar + "=" + varWords(flatcarOpts(spec)))}
+	for _, e := range spec.Engine.Env {
+		env = append(env, quoteEnvironment(e))
+	}
+	return env
 }
