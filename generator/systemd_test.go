@@ -140,7 +140,7 @@ func TestControlCharactersRefused(t *testing.T) {
 	for _, v := range []string{"a\nb", "a\tb", "a\rb", "a\x00b", "\xff"} {
 		spec := Spec{Name: "m", IPs: []string{"203.0.113.1"}, Engine: Engine{Labels: []string{"k=" + v}}}.WithDefaults()
 		err := spec.Validate()
-		if err == nil || !strings.Contains(err.Error(), "--engine-label") {
+		if err == nil || !strings.Contains(err.Error(), "engine_label") {
 			t.Errorf("label %q: err = %v", v, err)
 		}
 	}
