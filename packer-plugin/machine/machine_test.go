@@ -71,7 +71,7 @@ func TestEveryFieldHasAnAttribute(t *testing.T) {
 // message says a field as a CLI flag or as the core's neutral key.
 func TestPrepareSpeaksOnlyHCL(t *testing.T) {
 	c := Config{
-		MachineName: "a/b", IPAddresses: []string{"10.0.0.300"}, DNSNames: []string{"bad_name"}, Port: 70000,
+		MachineName: "a/b", IPAddresses: []string{"0.0.0.0", "10.0.0.300"}, DNSNames: []string{"*", "127.1"}, Port: 70000,
 		OS: "plan9", Install: "snap", DockerUser: "Root!", CA: "../x", KeyType: "dsa", CertValidity: "10m", CAValidity: "1y",
 		EngineOpts:   []string{"label=a", "registry-mirror=m", "insecure-registry=r", "storage-driver=zfs", "Bad Flag"},
 		EngineLabels: []string{"nokey"}, EngineEnv: []string{"1X=y"}, EngineStorageDriver: "Over Lay",
@@ -92,7 +92,7 @@ func TestPrepareSpeaksOnlyHCL(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`machine_name "a/b": not a valid name`, `dns_names "bad_name": not a valid DNS name`,
+		`machine_name "a/b": not a valid name`, `dns_names "127.1": ends in a number, so resolvers and URL parsers read it as an IPv4 address: give it as ip_addresses 127.0.0.1`,
 		`engine_opts "storage-driver=zfs": dockbake sets this flag itself (use engine_storage_driver)`,
 		`key_type "dsa": unknown key type: use one of ecdsa-p256`, `ca "../x": not a valid CA name`,
 	} {
