@@ -35,7 +35,7 @@ func specFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "ip", Usage: "IP `ADDRESS` of the host (repeatable); the first is DOCKER_HOST's"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); DOCKER_HOST's if there is no --ip"},
-		&cli.IntFlag{Name: "port", Value: generator.DefaultPort, Usage: "TLS port of dockerd"},
+		&cli.GenericFlag{Name: "port", Value: &decimalPort{generator.DefaultPort}, Usage: "TLS port of dockerd"},
 		&cli.StringFlag{Name: "os", Value: generator.DefaultOS, Usage: "host OS: " + strings.Join(generator.OSNames(), ", ")},
 		&cli.StringFlag{Name: "install", DefaultText: "the OS's own: distro where it has a Docker package, else docker-ce; none on Flatcar and Fedora CoreOS",
 			Usage: "how Docker gets there: distro (docker.io, moby-engine, docker), docker-ce (Docker's repository) or none (already in the image)"},

@@ -69,3 +69,19 @@ func TestRenderErrorSaysFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestDecimalPort holds that --port reads a decimal number and nothing that
+// the flag package would read in another base.
+func TestDecimalPort(t *testing.T) {
+	for in, want := range map[string]int{"2376": 2376, "1": 1, "0": 0, "65535": 65535, "70000": 70000} {
+		var p decimalPort
+		if err := p.Set(in); err != nil || p.n != want || p.String() != in {
+			t.Errorf("Set(%q): %d, %v; want %d", in, p.n, err, want)
+		}
+	}
+	for _, in := range []string{"010", "0x10", "0o10", "0b10", "+1", "-1", "1_000", " 1", "1 ", "", "1e3", "9999999999"} {
+		if err := (&decimalPort{}).Set(in); err == nil {
+			t.Errorf("Set(%q) accepted", in)
+		}
+	}
+}
