@@ -128,8 +128,8 @@ func TestIgnitionOSRefusals(t *testing.T) {
 		want string
 	}{
 		{"docker user", func(s *generator.Spec) { s.DockerUser = "alice" }, "in your own Butane config"},
-		{"docker-ce", func(s *generator.Spec) { s.Install = generator.InstallDockerCE }, "flatcar has Docker in its image: use --install none"},
-		{"DOCKER_OPTS in engine-env", func(s *generator.Spec) { s.Engine.Env = []string{"DOCKER_OPTS=--debug"} }, "which this would replace: give dockerd flags with --engine-opt"},
+		{"docker-ce", func(s *generator.Spec) { s.Install = generator.InstallDockerCE }, "flatcar has Docker in its image: use install none"},
+		{"DOCKER_OPTS in engine-env", func(s *generator.Spec) { s.Engine.Env = []string{"DOCKER_OPTS=--debug"} }, "which this would replace: give dockerd flags with engine_opt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := spec
@@ -147,11 +147,11 @@ func TestIgnitionOSRefusals(t *testing.T) {
 		out  generator.Output
 		want string
 	}{
-		{"cloud-config on flatcar", flatcar, generator.Output{Format: generator.FormatCloudConfig}, `--format "cloud-config": flatcar boots with Ignition: use --format ignition or butane`},
-		{"script on flatcar", flatcar, generator.Output{Format: generator.FormatScript}, "use --format ignition or butane"},
-		{"butane on ubuntu", ubuntu, generator.Output{Format: generator.FormatButane}, "ubuntu-24.04 boots with cloud-init: use --format cloud-config or mime or script"},
+		{"cloud-config on flatcar", flatcar, generator.Output{Format: generator.FormatCloudConfig}, `format "cloud-config": flatcar boots with Ignition: use format ignition or butane`},
+		{"script on flatcar", flatcar, generator.Output{Format: generator.FormatScript}, "use format ignition or butane"},
+		{"butane on ubuntu", ubuntu, generator.Output{Format: generator.FormatButane}, "ubuntu-24.04 boots with cloud-init: use format cloud-config or mime or script"},
 		{"gzip ignition", flatcar, generator.Output{Encoding: generator.Encoding{Gzip: true}}, "Ignition reads its config uncompressed"},
-		{"target butane", flatcar, generator.Output{Format: generator.FormatButane, Target: "aws"}, "use --format ignition"},
+		{"target butane", flatcar, generator.Output{Format: generator.FormatButane, Target: "aws"}, "use format ignition"},
 		{"unknown format", ubuntu, generator.Output{Format: "yaml"}, "unknown format: use one of cloud-config, mime, script, butane, ignition"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

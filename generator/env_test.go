@@ -74,7 +74,7 @@ func TestDetectShell(t *testing.T) {
 	if got, ok := DetectShell(""); ok || got != ShellBash {
 		t.Errorf("empty $SHELL: %q, %v", got, ok)
 	}
-	if _, err := ParseShell("nushell"); err == nil || !strings.Contains(err.Error(), "--shell \"nushell\"") {
+	if _, err := ParseShell("nushell"); err == nil || !strings.Contains(err.Error(), "shell \"nushell\"") {
 		t.Errorf("ParseShell error = %v", err)
 	}
 }

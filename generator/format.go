@@ -11,13 +11,13 @@ type Format string
 // The formats.
 const (
 	FormatCloudConfig Format = "cloud-config" // #cloud-config user-data
-	FormatMIME        Format = "mime"         // multipart user-data: ours plus --merge files
+	FormatMIME        Format = "mime"         // multipart user-data: ours plus the user's merged parts
 	FormatScript      Format = "script"       // a POSIX sh script applying the plan to a running host
 	FormatButane      Format = "butane"       // the Butane config Ignition is made from
 	FormatIgnition    Format = "ignition"     // Ignition JSON user-data
 )
 
-// FormatNames lists the --format values.
+// FormatNames lists the format values.
 func FormatNames() []string {
 	return []string{string(FormatCloudConfig), string(FormatMIME), string(FormatScript), string(FormatButane), string(FormatIgnition)}
 }
@@ -69,7 +69,7 @@ func (out Output) resolve(o OS) (Output, *Target, []string, error) {
 		case errors.As(e, &one):
 			es = append(es, one)
 		case e != nil:
-			es = append(es, &FieldError{Field: "target", Value: out.Target, Msg: e.Error()})
+			es = append(es, &FieldError{Field: FieldTarget, Value: out.Target, Msg: e.Error()})
 		}
 	}
 	collect(out.checkFormat(o))
@@ -96,18 +96,18 @@ func (out Output) checkFormat(o OS) error {
 	}
 	switch {
 	case !known:
-		es.add("format", string(out.Format), "unknown format: use one of %s", joinNames(FormatNames()))
+		es.add(FieldFormat, string(out.Format), "unknown format", "use one of "+joinNames(FormatNames()))
 	case !formatFits(out.Format, o):
-		es.add("format", string(out.Format), "%s boots with %s: use --format %s", o.ID, o.Boot.title(), joinFormats(o.Formats()))
+		es.add(FieldFormat, string(out.Format), o.ID+" boots with "+o.Boot.title(), "use {format} "+joinFormats(o.Formats()))
 	}
 	if len(out.Merge) > 0 && out.Format != FormatMIME {
-		es.add("merge", out.Merge[0].Name, "only MIME user-data combines parts: add --format mime")
+		es.add(FieldMerge, out.Merge[0].Name, "only MIME user-data combines parts", "add {format} mime")
 	}
 	if out.Gzip && o.Boot == BootIgnition {
-		es.add("gzip", "", "Ignition reads its config uncompressed; Butane already compresses the file contents inside it")
+		es.add(FieldGzip, "", "Ignition reads its config uncompressed; Butane already compresses the file contents inside it", "")
 	}
 	if out.Target != "" && !out.Format.IsUserData() {
-		es.add("target", out.Target, "a Butane config is not user-data: use --format ignition")
+		es.add(FieldTarget, out.Target, "a Butane config is not user-data", "use {format} ignition")
 	}
 	return es.err()
 }

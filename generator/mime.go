@@ -19,7 +19,7 @@ import (
 const MergeType = "list(append)+dict(no_replace,recurse_list)+str()"
 
 // MergePart is a user's own user-data, combined with the machine's into
-// one MIME multipart user-data (--merge).
+// one MIME multipart user-data.
 type MergePart struct {
 	Name    string // the file name, for errors and the part's file name
 	Content []byte
@@ -39,24 +39,25 @@ var partTypes = []struct{ prefix, contentType string }{
 	{"#!", "text/x-shellscript"},
 }
 
-// partType finds the MIME type of a --merge file from its first line.
+// partType finds the MIME type of a merged file from its first line.
 func partType(m MergePart) (string, error) {
 	c := m.Content
 	switch {
 	case bytes.HasPrefix(c, []byte{0x1f, 0x8b}):
-		return "", fmt.Errorf("--merge %q: gzip-compressed: merge the uncompressed file", m.Name)
+		return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "gzip-compressed", Hint: "merge the uncompressed file"}
 	case !utf8.Valid(c) || bytes.IndexByte(c, 0) >= 0:
-		return "", fmt.Errorf("--merge %q: not text: give a cloud-config, a script or a boothook", m.Name)
+		return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "not text", Hint: "give a cloud-config, a script or a boothook"}
 	}
 	if h := strings.ToLower(firstLine(c)); strings.HasPrefix(h, "content-type:") || strings.HasPrefix(h, "mime-version:") {
-		return "", fmt.Errorf("--merge %q: already MIME multipart: merge its parts as separate files", m.Name)
+		return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "already MIME multipart", Hint: "merge its parts as separate files"}
 	}
 	for _, t := range partTypes {
 		if strings.HasPrefix(firstLine(c), t.prefix) {
 			return t.contentType, nil
 		}
 	}
-	return "", fmt.Errorf("--merge %q: unknown user-data type: the first line must be #cloud-config, #!<interpreter>, #cloud-boothook, #include or #part-handler", m.Name)
+	return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "unknown user-data type",
+		Hint: "the first line must be #cloud-config, #!<interpreter>, #cloud-boothook, #include or #part-handler"}
 }
 
 func firstLine(b []byte) string {
@@ -89,7 +90,7 @@ func RenderMIME(p *Plan, merge []MergePart) ([]byte, error) {
 		// parts of the same name would overwrite each other.
 		name := filepath.Base(m.Name)
 		if seen[name] {
-			return nil, fmt.Errorf("--merge %q: a second part named %q: rename one of the files", m.Name, name)
+			return nil, &FieldError{Field: FieldMerge, Value: m.Name, Msg: fmt.Sprintf("a second part named %q", name), Hint: "rename one of the files"}
 		}
 		seen[name] = true
 		parts = append(parts, mimePart{name: name, contentType: ct, content: m.Content})

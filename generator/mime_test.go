@@ -152,9 +152,9 @@ func TestMergeRefusals(t *testing.T) {
 		parts   []generator.MergePart
 		wantErr string
 	}{
-		{"gzip", []generator.MergePart{{Name: "u.gz", Content: []byte{0x1f, 0x8b, 8, 0}}}, `--merge "u.gz": gzip-compressed`},
-		{"binary", []generator.MergePart{{Name: "u.bin", Content: []byte("#!/bin/sh\x00\xff")}}, `--merge "u.bin": not text`},
-		{"unknown", []generator.MergePart{{Name: "notes.txt", Content: []byte("hello\n")}}, `--merge "notes.txt": unknown user-data type`},
+		{"gzip", []generator.MergePart{{Name: "u.gz", Content: []byte{0x1f, 0x8b, 8, 0}}}, `merge "u.gz": gzip-compressed`},
+		{"binary", []generator.MergePart{{Name: "u.bin", Content: []byte("#!/bin/sh\x00\xff")}}, `merge "u.bin": not text`},
+		{"unknown", []generator.MergePart{{Name: "notes.txt", Content: []byte("hello\n")}}, `merge "notes.txt": unknown user-data type`},
 		{"mime", []generator.MergePart{{Name: "m.eml", Content: []byte("Content-Type: multipart/mixed\n")}}, "already MIME"},
 		{"same name", []generator.MergePart{{Name: "a/x.sh", Content: userScript}, {Name: "b/x.sh", Content: userScript}}, `a second part named "x.sh"`},
 		{"our name", []generator.MergePart{{Name: "dockbake-web1.cfg", Content: userConfig}}, "a second part named"},
@@ -167,7 +167,7 @@ func TestMergeRefusals(t *testing.T) {
 		})
 	}
 	_, err = generator.Render(p, generator.Output{Format: generator.FormatCloudConfig, Merge: []generator.MergePart{{Name: "u.yaml", Content: userConfig}}})
-	if err == nil || !strings.Contains(err.Error(), "--merge \"u.yaml\": only MIME user-data combines parts: add --format mime") {
+	if err == nil || !strings.Contains(err.Error(), "merge \"u.yaml\": only MIME user-data combines parts: add format mime") {
 		t.Errorf("--merge without --format mime: %v", err)
 	}
 }

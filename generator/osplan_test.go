@@ -133,10 +133,10 @@ func TestInstallPerOS(t *testing.T) {
 		hint    string
 	}{
 		{"ubuntu-24.04", generator.InstallDistro, "", ""},
-		{"rocky-9", generator.InstallDockerCE, generator.InstallDistro, "rocky-9 has no Docker package of its own: use --install docker-ce"},
+		{"rocky-9", generator.InstallDockerCE, generator.InstallDistro, "rocky-9 has no Docker package of its own: use install docker-ce"},
 		{"fedora-44", generator.InstallDistro, "", ""},
-		{"amazonlinux-2023", generator.InstallDistro, generator.InstallDockerCE, "Docker's repository has no packages for amazonlinux-2023: use --install distro (its docker package) or none"},
-		{"fedora-coreos", generator.InstallNone, generator.InstallDistro, "use --install none"},
+		{"amazonlinux-2023", generator.InstallDistro, generator.InstallDockerCE, "Docker's repository has no packages for amazonlinux-2023: use install distro (its docker package) or none"},
+		{"fedora-coreos", generator.InstallNone, generator.InstallDistro, "use install none"},
 	} {
 		t.Run(tc.os, func(t *testing.T) {
 			spec := generator.Spec{Name: "web1", IPs: []string{"203.0.113.10"}, OS: tc.os}.WithDefaults()

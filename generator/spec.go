@@ -55,56 +55,69 @@ func (s Spec) WithDefaults() Spec {
 }
 
 var (
-	// RFC 1123 host names, with an optional leading wildcard label.
-	dnsLabelRE = regexp.MustCompile(`^(\*|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$`)
-	userRE     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	// nameRE is the store's rule for machine names. The name lands in YAML
-	// and unit-file comments and in shell words, so the spec holds it to
-	// that rule itself rather than trust every caller to.
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	userRE    = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	flagRE    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// nameRE is the one rule for machine, CA and user names. A name becomes a
+// directory of the store and lands in YAML and unit-file comments and in
+// shell words, so the spec holds it to the rule itself rather than trust
+// every caller to.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// CheckName holds a name to the rule every machine, CA and user name
+// follows; field says which it is: FieldName, FieldCA or FieldUser.
+func CheckName(field, name string) error {
+	if e := nameError(field, name); e != nil {
+		return e
+	}
+	return nil
+}
+
+// nameError is CheckName's problem, or nil. A name with ".." would climb
+// out of the store's directories, so it is refused too.
+func nameError(field, name string) *FieldError {
+	if nameRE.MatchString(name) && !strings.Contains(name, "..") {
+		return nil
+	}
+	msg := "not a valid name"
+	switch field {
+	case FieldCA:
+		msg = "not a valid CA name"
+	case FieldUser:
+		msg = "not a valid user name"
+	}
+	return &FieldError{Field: field, Value: name, Msg: msg, Hint: "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"}
+}
+
 // managedFlags are dockerd flags that dockbake sets itself; setting them
-// again through --engine-opt would break TLS or conflict.
+// again through an engine option would break TLS or conflict.
 var managedFlags = map[string]string{
 	"host": "the listen addresses are dockbake's", "H": "the listen addresses are dockbake's",
 	"tls": "TLS is always on", "tlsverify": "TLS is always on", "tlscacert": "the CA is dockbake's",
 	"tlscert": "the server certificate is dockbake's", "tlskey": "the server key is dockbake's",
 	"containerd": "the containerd socket follows the install method",
-	"label":      "use --engine-label", "registry-mirror": "use --engine-registry-mirror",
-	"insecure-registry": "use --engine-insecure-registry", "storage-driver": "use --engine-storage-driver",
-	"s": "use --engine-storage-driver",
+	"label":      "use {engine_label}", "registry-mirror": "use {engine_registry_mirror}",
+	"insecure-registry": "use {engine_insecure_registry}", "storage-driver": "use {engine_storage_driver}",
+	"s": "use {engine_storage_driver}",
 }
 
 // Validate checks every field and returns all problems at once.
 func (s Spec) Validate() error {
 	var es Errors
 	if s.Name == "" {
-		es.add("name", "", "a machine needs a name")
-	} else if !nameRE.MatchString(s.Name) {
-		es.add("name", s.Name, "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		es.add(FieldName, "", "a machine needs a name", "")
+	} else if e := nameError(FieldName, s.Name); e != nil {
+		es = append(es, e)
 	}
-	for _, ip := range s.IPs {
-		if _, err := netip.ParseAddr(ip); err != nil || strings.Contains(ip, "%") {
-			es.add("ip", ip, "not an IP address")
-		}
-	}
-	for _, d := range s.DNSNames {
-		if !validDNSName(d) {
-			es.add("dns", d, "not a valid DNS name (letters, digits and '-' in dot-separated labels of at most 63 characters)")
-		}
-	}
-	if len(s.IPs)+len(s.DNSNames) == 0 {
-		es.add("ip", "", "give at least one --ip or --dns: the server certificate must name the address clients dial")
-	}
+	s.checkAddresses(&es)
 	if s.Port < 1 || s.Port > 65535 {
-		es.add("port", strconv.Itoa(s.Port), "not a TCP port (1-65535)")
+		es.add(FieldPort, strconv.Itoa(s.Port), "not a TCP port (1-65535)", "")
 	}
 	o, knownOS := LookupOS(s.OS)
 	if !knownOS {
-		es.add("os", s.OS, "unknown OS: use one of %s", joinNames(OSNames()))
+		es.add(FieldOS, s.OS, "unknown OS", "use one of "+joinNames(OSNames()))
 	}
 	switch s.Install {
 	case InstallDistro, InstallDockerCE, InstallNone:
@@ -112,27 +125,13 @@ func (s Spec) Validate() error {
 			s.checkOS(&es, o)
 		}
 	default:
-		es.add("install", string(s.Install), "unknown install method: use one of %s", joinNames(InstallNames()))
+		es.add(FieldInstall, string(s.Install), "unknown install method", "use one of "+joinNames(InstallNames()))
 	}
 	if s.DockerUser != "" && !userRE.MatchString(s.DockerUser) {
-		es.add("docker-user", s.DockerUser, "not a valid user name (lower-case letters, digits, '_' and '-', at most 32)")
+		es.add(FieldDockerUser, s.DockerUser, "not a valid user name (lower-case letters, digits, '_' and '-', at most 32)", "")
 	}
 	s.Engine.validate(&es)
 	return es.err()
-}
-
-func validDNSName(d string) bool {
-	if len(d) == 0 || len(d) > 253 {
-		return false
-	}
-	labels := strings.Split(strings.TrimSuffix(d, "."), ".")
-	for i, l := range labels {
-		if !dnsLabelRE.MatchString(l) || (l == "*" && i != 0) {
-			return false
-		}
-	}
-	// An all-numeric name would be read as an IP address by clients.
-	return net.ParseIP(d) == nil
 }
 
 func (e Engine) validate(es *Errors) {
@@ -141,48 +140,48 @@ func (e Engine) validate(es *Errors) {
 		name = strings.TrimLeft(name, "-")
 		switch {
 		case !flagRE.MatchString(name) && name != "H":
-			es.add("engine-opt", o, "not a dockerd flag: write flag=value without the leading dashes, e.g. log-level=warn")
+			es.add(FieldEngineOpt, o, "not a dockerd flag", "write flag=value without the leading dashes, e.g. log-level=warn")
 		case managedFlags[name] != "":
-			es.add("engine-opt", o, "dockbake sets this flag itself (%s)", managedFlags[name])
+			es.add(FieldEngineOpt, o, "dockbake sets this flag itself ("+managedFlags[name]+")", "")
 		}
 	}
 	for _, l := range e.Labels {
 		if k, _, ok := strings.Cut(l, "="); !ok || k == "" {
-			es.add("engine-label", l, "a label is key=value")
+			es.add(FieldEngineLabel, l, "a label is key=value", "")
 		}
 	}
 	for _, v := range e.Env {
 		if k, _, ok := strings.Cut(v, "="); !ok || !envNameRE.MatchString(k) {
-			es.add("engine-env", v, "an environment entry is NAME=value with NAME made of letters, digits and '_'")
+			es.add(FieldEngineEnv, v, "an environment entry is NAME=value with NAME made of letters, digits and '_'", "")
 		}
 	}
 	if e.StorageDriver != "" && !regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`).MatchString(e.StorageDriver) {
-		es.add("engine-storage-driver", e.StorageDriver, "not a storage driver name (e.g. overlay2)")
+		es.add(FieldEngineStorageDriver, e.StorageDriver, "not a storage driver name (e.g. overlay2)", "")
 	}
 	check := func(field string, vals []string) {
 		for _, v := range vals {
 			if v == "" {
-				es.add(field, v, "must not be empty")
+				es.add(field, v, "must not be empty", "")
 			}
 		}
 	}
-	check("engine-registry-mirror", e.RegistryMirrors)
-	check("engine-insecure-registry", e.InsecureRegistries)
+	check(FieldEngineRegistryMirror, e.RegistryMirrors)
+	check(FieldEngineInsecureRegistry, e.InsecureRegistries)
 	// Every value ends up in a systemd unit; refuse what cannot be said there.
 	for _, f := range []struct {
 		field string
 		vals  []string
-	}{{"engine-opt", e.Opts}, {"engine-label", e.Labels}, {"engine-env", e.Env},
-		{"engine-registry-mirror", e.RegistryMirrors}, {"engine-insecure-registry", e.InsecureRegistries}} {
+	}{{FieldEngineOpt, e.Opts}, {FieldEngineLabel, e.Labels}, {FieldEngineEnv, e.Env},
+		{FieldEngineRegistryMirror, e.RegistryMirrors}, {FieldEngineInsecureRegistry, e.InsecureRegistries}} {
 		for _, v := range f.vals {
 			if err := checkSystemdValue(v); err != nil {
-				es.add(f.field, v, "%v", err)
+				es.add(f.field, v, err.Error(), "")
 			}
 		}
 	}
 }
 
-// SANs are the names the server certificate carries: every --ip and --dns,
+// SANs are the names the server certificate carries: every IP and DNS name,
 // plus localhost and 127.0.0.1 for use on the host itself.
 func (s Spec) SANs() pki.SANs {
 	var sans pki.SANs
@@ -206,7 +205,7 @@ func (s Spec) SANs() pki.SANs {
 	return sans
 }
 
-// Address is the host clients dial: the first --ip, else the first --dns.
+// Address is the host clients dial: the first IP, else the first DNS name.
 func (s Spec) Address() string {
 	if len(s.IPs) > 0 {
 		if a, err := netip.ParseAddr(s.IPs[0]); err == nil {

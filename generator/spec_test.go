@@ -21,8 +21,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if !errors.As(err, &es) {
 		t.Fatalf("err = %v", err)
 	}
-	wantFields := map[string]int{"ip": 2, "dns": 2, "port": 1, "os": 1, "install": 1, "docker-user": 1,
-		"engine-opt": 3, "engine-label": 2, "engine-env": 2, "engine-storage-driver": 1, "engine-registry-mirror": 1}
+	wantFields := map[string]int{FieldIP: 2, FieldDNS: 2, FieldPort: 1, FieldOS: 1, FieldInstall: 1, FieldDockerUser: 1,
+		FieldEngineOpt: 3, FieldEngineLabel: 2, FieldEngineEnv: 2, FieldEngineStorageDriver: 1, FieldEngineRegistryMirror: 1}
 	got := map[string]int{}
 	for _, e := range es {
 		got[e.Field]++
@@ -35,7 +35,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 			t.Errorf("field %s: %d errors, want %d (all: %v)", f, got[f], n, err)
 		}
 	}
-	for _, want := range []string{`--ip "10.0.0.300": not an IP address`, "use one of debian-12", "TLS is always on"} {
+	for _, want := range []string{`ip "10.0.0.300": not an IP address`, "use one of debian-12", "TLS is always on"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
@@ -44,7 +44,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 
 func TestValidateNeedsASAN(t *testing.T) {
 	err := Spec{Name: "web1"}.WithDefaults().Validate()
-	if err == nil || !strings.Contains(err.Error(), "at least one --ip or --dns") {
+	if err == nil || !strings.Contains(err.Error(), "at least one ip or dns") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -174,12 +174,12 @@ func (e Engine) values() []engineValue {
 			vs = append(vs, engineValue{field: field, value: v, exec: engineArgs(exec(v))[0]})
 		}
 	}
-	add("engine-opt", e.Opts, func(v string) Engine { return Engine{Opts: []string{v}} })
-	add("engine-label", e.Labels, func(v string) Engine { return Engine{Labels: []string{v}} })
-	add("engine-registry-mirror", e.RegistryMirrors, func(v string) Engine { return Engine{RegistryMirrors: []string{v}} })
-	add("engine-insecure-registry", e.InsecureRegistries, func(v string) Engine { return Engine{InsecureRegistries: []string{v}} })
+	add(FieldEngineOpt, e.Opts, func(v string) Engine { return Engine{Opts: []string{v}} })
+	add(FieldEngineLabel, e.Labels, func(v string) Engine { return Engine{Labels: []string{v}} })
+	add(FieldEngineRegistryMirror, e.RegistryMirrors, func(v string) Engine { return Engine{RegistryMirrors: []string{v}} })
+	add(FieldEngineInsecureRegistry, e.InsecureRegistries, func(v string) Engine { return Engine{InsecureRegistries: []string{v}} })
 	for _, v := range e.Env {
-		vs = append(vs, engineValue{field: "engine-env", value: v, exec: v, env: true})
+		vs = append(vs, engineValue{field: FieldEngineEnv, value: v, exec: v, env: true})
 	}
 	return vs
 }
@@ -224,7 +224,7 @@ func (s Spec) checkSystemdLimits(es *Errors, o OS) {
 	s.checkUnitLines(es, o, vs)
 	if n := execSize(argv) + execSize(env); n > maxExecTotal {
 		l := longest(vs)
-		es.add(l.field, abbrev(l.value), "dockerd's arguments and environment would take %d bytes; Linux starts a program with at most about %d: shorten the engine options", n, maxExecTotal)
+		es.add(l.field, abbrev(l.value), fmt.Sprintf("dockerd's arguments and environment would take %d bytes; Linux starts a program with at most about %d", n, maxExecTotal), "shorten the engine options")
 	}
 }
 
@@ -251,11 +251,11 @@ func checkExecStrings(es *Errors, o OS, vs []engineValue, env []string) {
 		if v.env {
 			what = "environment entry"
 		}
-		es.add(v.field, abbrev(v.value), "makes a dockerd %s of %d bytes; Linux passes at most %d bytes in one: shorten it", what, len(v.exec), maxExecString)
+		es.add(v.field, abbrev(v.value), fmt.Sprintf("makes a dockerd %s of %d bytes; Linux passes at most %d bytes in one", what, len(v.exec), maxExecString), "shorten it")
 	}
 	if flatcar && len(env[0]) > maxExecString {
 		n, l := len(env[0]), longest(vs)
-		es.add(l.field, abbrev(l.value), "flatcar passes all engine options in one environment entry, DOCKER_OPTS, which would be %d bytes; Linux passes at most %d bytes in one: shorten the longest options", n, maxExecString)
+		es.add(l.field, abbrev(l.value), fmt.Sprintf("flatcar passes all engine options in one environment entry, DOCKER_OPTS, which would be %d bytes; Linux passes at most %d bytes in one", n, maxExecString), "shorten the longest options")
 	}
 }
 
@@ -280,7 +280,7 @@ func (s Spec) checkUnitLines(es *Errors, o OS, vs []engineValue) {
 		if len(line) > maxUnitLine {
 			key, _, _ := strings.Cut(line, "=")
 			l := longest(vs)
-			es.add(l.field, abbrev(l.value), "makes the %s= line of dockerd's drop-in %d bytes long; systemd reads at most %d bytes a line and would not load docker.service: shorten the engine options", key, len(line), maxUnitLine)
+			es.add(l.field, abbrev(l.value), fmt.Sprintf("makes the %s= line of dockerd's drop-in %d bytes long; systemd reads at most %d bytes a line and would not load docker.service", key, len(line), maxUnitLine), "shorten the engine options")
 			return
 		}
 	}

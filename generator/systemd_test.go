@@ -278,7 +278,7 @@ func TestControlCharactersCarried(t *testing.T) {
 		}
 	}
 	spec := Spec{Name: "m", IPs: []string{"203.0.113.1"}, Engine: Engine{Labels: []string{"k=a\x00b"}}}.WithDefaults()
-	if err := spec.Validate(); err == nil || !strings.Contains(err.Error(), `--engine-label "k=a\x00b": contains a NUL byte`) {
+	if err := spec.Validate(); err == nil || !strings.Contains(err.Error(), `engine_label "k=a\x00b": contains a NUL byte`) {
 		t.Errorf("NUL: err = %v", err)
 	}
 }
@@ -294,9 +294,9 @@ func TestSystemdLimits(t *testing.T) {
 		want     string
 	}{
 		{"argument", "debian-12", func(n int) Engine { return Engine{Labels: []string{"k=" + strings.Repeat("x", n)}} },
-			func(e Engine, _ OS) int { return len(e.values()[0].exec) }, maxExecString, "--engine-label"},
+			func(e Engine, _ OS) int { return len(e.values()[0].exec) }, maxExecString, "engine_label"},
 		{"environment entry", "debian-12", func(n int) Engine { return Engine{Env: []string{"K=" + strings.Repeat("x", n)}} },
-			func(e Engine, _ OS) int { return len(e.Env[0]) }, maxExecString, "--engine-env"},
+			func(e Engine, _ OS) int { return len(e.Env[0]) }, maxExecString, "engine_env"},
 		{"DOCKER_OPTS", "flatcar", func(n int) Engine { return Engine{Labels: []string{"a=b", "k= " + strings.Repeat("x", n)}} },
 			func(e Engine, o OS) int { return len("DOCKER_OPTS=" + varWords(flatcarOpts(Spec{Engine: e}))) }, maxExecString, "DOCKER_OPTS"},
 		{"unit line", "debian-12", bigLabels, execStartLine, maxUnitLine, "ExecStart= line"},
@@ -381,7 +381,7 @@ func TestAbbrev(t *testing.T) {
 // flags, since systemd keeps the last assignment.
 func TestFlatcarOptionsCollision(t *testing.T) {
 	spec := Spec{Name: "m", IPs: []string{"203.0.113.1"}, OS: "flatcar", Engine: Engine{Env: []string{"DOCKER_OPTS=--debug"}}}.WithDefaults()
-	if err := spec.Validate(); err == nil || !strings.Contains(err.Error(), `--engine-env "DOCKER_OPTS=--debug": flatcar's docker.service reads dockbake's TLS flags from DOCKER_OPTS`) {
+	if err := spec.Validate(); err == nil || !strings.Contains(err.Error(), `engine_env "DOCKER_OPTS=--debug": flatcar's docker.service reads dockbake's TLS flags from DOCKER_OPTS`) {
 		t.Errorf("err = %v", err)
 	}
 	spec.OS = "debian-12"

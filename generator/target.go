@@ -10,7 +10,7 @@ import (
 // limit counts and which encodings reach cloud-init intact. The figures
 // are the providers' documented API limits.
 type Target struct {
-	Name   string // the --target value
+	Name   string // the target value
 	Title  string // the provider and the field, for messages
 	Limit  int    // bytes, as Counts says
 	Counts Counting
@@ -60,7 +60,7 @@ var targets = []Target{
 		Base64Note: "it is the metadata's own encoding"},
 }
 
-// TargetNames lists the --target values.
+// TargetNames lists the target values.
 func TargetNames() []string {
 	names := make([]string, len(targets))
 	for i, t := range targets {
@@ -69,14 +69,14 @@ func TargetNames() []string {
 	return names
 }
 
-// LookupTarget finds a provider by its --target value.
+// LookupTarget finds a provider by its target value.
 func LookupTarget(name string) (Target, error) {
 	for _, t := range targets {
 		if t.Name == name {
 			return t, nil
 		}
 	}
-	return Target{}, &FieldError{Field: "target", Value: name, Msg: "unknown provider: use one of " + joinNames(TargetNames())}
+	return Target{}, &FieldError{Field: FieldTarget, Value: name, Msg: "unknown provider", Hint: "use one of " + joinNames(TargetNames())}
 }
 
 // Encoding adjusts enc to what the slot takes, with a note for each change
@@ -86,10 +86,10 @@ func (t Target) Encoding(enc Encoding) (Encoding, []string, error) {
 	if t.PlainOnly {
 		var es Errors
 		if enc.Gzip {
-			es.add("gzip", "", "%s takes plain text only: drop --gzip", t.Title)
+			es.add(FieldGzip, "", t.Title+" takes plain text only", "drop {gzip}")
 		}
 		if enc.Base64 {
-			es.add("base64", "", "%s takes plain text only and nothing decodes base64 there: drop --base64", t.Title)
+			es.add(FieldBase64, "", t.Title+" takes plain text only and nothing decodes base64 there", "drop {base64}")
 		}
 		return enc, nil, es.err()
 	}
@@ -135,15 +135,18 @@ type SizeError struct {
 	Gzip   bool // already compressed
 }
 
-func (e *SizeError) Error() string {
+// Render says the error with the fields it mentions in a front end's words.
+func (e *SizeError) Render(names Names) string {
 	t := e.Target
-	fix := "use --install none with an image that already has Docker, or a smaller --key-type (ecdsa-p256)"
+	fix := "use {install} none with an image that already has Docker, or a smaller {key_type} (ecdsa-p256)"
 	if !e.Gzip && !t.PlainOnly {
-		fix = "add --gzip (cloud-init unpacks it), or " + fix
+		fix = "add {gzip} (cloud-init unpacks it), or " + fix
 	}
-	return fmt.Sprintf("--target %s: the user-data is %s bytes (%s), %s bytes over the %s limit of %s bytes: %s",
-		t.Name, thousands(e.Size), t.Counts, thousands(e.Size-t.Limit), t.Title, thousands(t.Limit), fix)
+	return say(fmt.Sprintf("{target} %s: the user-data is %s bytes (%s), %s bytes over the %s limit of %s bytes: %s",
+		t.Name, thousands(e.Size), t.Counts, thousands(e.Size-t.Limit), t.Title, thousands(t.Limit), fix), names)
 }
+
+func (e *SizeError) Error() string { return e.Render(Neutral) }
 
 // thousands writes n with comma separators: 16,384.
 func thousands(n int) string {

@@ -50,7 +50,7 @@ func TestTargetLimits(t *testing.T) {
 			if !errors.As(err, &size) {
 				t.Fatalf("%d bytes: err = %v, want a SizeError", fits+1, err)
 			}
-			if size.Size <= tc.limit || !strings.Contains(err.Error(), "bytes over the") || !strings.Contains(err.Error(), "--install none") {
+			if size.Size <= tc.limit || !strings.Contains(err.Error(), "bytes over the") || !strings.Contains(err.Error(), "install none") {
 				t.Errorf("message: %v", err)
 			}
 		})
@@ -61,7 +61,7 @@ func TestTargetLimits(t *testing.T) {
 func TestSizeErrorSaysByHowMuch(t *testing.T) {
 	tg, _ := generator.LookupTarget("aws")
 	err := tg.Check(make([]byte, 17000), generator.Encoding{})
-	want := "--target aws: the user-data is 17,000 bytes (before the API's base64), 616 bytes over the AWS EC2 user data limit of 16,384 bytes: add --gzip (cloud-init unpacks it), or use --install none with an image that already has Docker, or a smaller --key-type (ecdsa-p256)"
+	want := "target aws: the user-data is 17,000 bytes (before the API's base64), 616 bytes over the AWS EC2 user data limit of 16,384 bytes: add gzip (cloud-init unpacks it), or use install none with an image that already has Docker, or a smaller key_type (ecdsa-p256)"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
@@ -70,7 +70,7 @@ func TestSizeErrorSaysByHowMuch(t *testing.T) {
 	noise := make([]byte, 17000)
 	rand.Read(noise)
 	err = tg.Check(noise, generator.Encoding{Gzip: true, Base64: true})
-	if err == nil || strings.Contains(err.Error(), "add --gzip") {
+	if err == nil || strings.Contains(err.Error(), "add gzip") {
 		t.Errorf("gzip'd noise: %v", err)
 	}
 	// Compressible data fits once gzip'd, even with base64 for the API.
@@ -90,8 +90,8 @@ func TestTargetEncodings(t *testing.T) {
 		{"gcp", generator.Encoding{Gzip: true}, generator.Encoding{Gzip: true, Base64: true}, "", "user-data-encoding=base64"},
 		{"hetzner", generator.Encoding{Gzip: true}, generator.Encoding{Gzip: true, Base64: true}, "", "decodes it"},
 		{"aws", generator.Encoding{Gzip: true}, generator.Encoding{Gzip: true}, "", ""},
-		{"digitalocean", generator.Encoding{Gzip: true}, generator.Encoding{}, "--gzip: DigitalOcean user_data takes plain text only", ""},
-		{"digitalocean", generator.Encoding{Base64: true}, generator.Encoding{}, "--base64: DigitalOcean", ""},
+		{"digitalocean", generator.Encoding{Gzip: true}, generator.Encoding{}, "gzip: DigitalOcean user_data takes plain text only", ""},
+		{"digitalocean", generator.Encoding{Base64: true}, generator.Encoding{}, "base64: DigitalOcean", ""},
 		{"openstack", generator.Encoding{}, generator.Encoding{}, "", ""},
 	} {
 		t.Run(tc.target, func(t *testing.T) {

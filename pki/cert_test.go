@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -141,8 +142,10 @@ func TestKeyRoundTrip(t *testing.T) {
 }
 
 func TestParseKeyType(t *testing.T) {
-	if _, err := ParseKeyType("dsa-1024"); err == nil || !strings.Contains(err.Error(), `"dsa-1024"`) || !strings.Contains(err.Error(), "ecdsa-p256") {
-		t.Errorf("err = %v", err)
+	_, err := ParseKeyType("dsa-1024")
+	var ve *ValueError
+	if !errors.As(err, &ve) || ve.Value != "dsa-1024" || ve.Msg != "unknown key type" || !strings.Contains(ve.Hint, "ecdsa-p256") {
+		t.Errorf("err = %#v", err)
 	}
 }
 
@@ -186,8 +189,26 @@ func TestParseValidity(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "d", "-5d", "0d", "59m", "1y", "10 d", "300000d", "9999999999999d", "900000h"} {
-		if _, err := ParseValidity(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+		_, err := ParseValidity(bad)
+		var ve *ValueError
+		if !errors.As(err, &ve) || ve.Value != bad || ve.Hint == "" {
+			t.Errorf("%q: err = %#v, want a ValueError naming it, with the fix", bad, err)
+		}
+	}
+}
+
+// TestFormatValidity holds that a lifetime is written the way ParseValidity
+// reads it back, and the defaults the way help texts show them.
+func TestFormatValidity(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		DefaultCertValidity: "825d", DefaultCAValidity: "3650d", 48 * time.Hour: "2d", 90 * time.Minute: "1h30m0s",
+	} {
+		got := FormatValidity(d)
+		if got != want {
+			t.Errorf("FormatValidity(%v) = %q, want %q", d, got, want)
+		}
+		if back, err := ParseValidity(got); err != nil || back != d {
+			t.Errorf("ParseValidity(%q) = %v, %v; want %v", got, back, err, d)
 		}
 	}
 }

@@ -42,7 +42,7 @@ func ParseKeyType(s string) (KeyType, error) {
 	for _, k := range KeyTypes() {
 		names = append(names, string(k))
 	}
-	return "", fmt.Errorf("unknown key type %q: use one of %s", s, strings.Join(names, ", "))
+	return "", &ValueError{Value: s, Msg: "unknown key type", Hint: "use one of " + strings.Join(names, ", ")}
 }
 
 // GenerateKey makes a new private key of type t from crypto/rand.

@@ -1,7 +1,6 @@
 package pki
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +26,18 @@ func ParseValidity(s string) (time.Duration, error) {
 		d, err = time.ParseDuration(s)
 	}
 	if err != nil || d < time.Hour || d > maxValidity {
-		return 0, errors.New("not a lifetime of at least an hour and at most a hundred years: write days as 825d or a duration as 48h")
+		return 0, &ValueError{Value: s, Msg: "not a lifetime of at least an hour and at most a hundred years", Hint: "write days as 825d or a duration as 48h"}
 	}
 	return d, nil
+}
+
+// FormatValidity writes a lifetime the way ParseValidity reads it and users
+// write it: whole days as "825d", anything else as a Go duration. Help texts
+// show the defaults through it, so DefaultCertValidity is written once.
+func FormatValidity(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
 }

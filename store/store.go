@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"time"
+
+	"github.com/dockbake/dockbake/generator"
 )
 
 // Store is a dockbake store rooted at a directory.
@@ -61,24 +62,19 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is returned when creating what is already there without Force.
 var ErrExists = errors.New("already exists")
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-
-// ValidateName checks a machine or CA name. Names become directory names,
-// so path separators and dot-dot are refused.
+// ValidateName checks a machine, CA or user name (kind "machine", "CA" or
+// "user") against generator's one rule for names. Names become directory
+// names, so path separators and dot-dot are refused. The error is a
+// *generator.FieldError of the field the name came from.
 func ValidateName(kind, name string) error {
-	if !nameRE.MatchString(name) || name == "." || name == ".." || containsDotDot(name) {
-		return fmt.Errorf("%s name %q is not valid: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", kind, name)
+	field := generator.FieldName
+	switch kind {
+	case "CA":
+		field = generator.FieldCA
+	case "user":
+		field = generator.FieldUser
 	}
-	return nil
-}
-
-func containsDotDot(s string) bool {
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] == '.' && s[i+1] == '.' {
-			return true
-		}
-	}
-	return false
+	return generator.CheckName(field, name)
 }
 
 // ClientDir is the directory DOCKER_CERT_PATH points at for a machine.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -202,6 +203,13 @@ func TestNames(t *testing.T) {
 	for _, good := range []string{"web1", "a", "web-1.prod_eu", strings.Repeat("a", 63)} {
 		if err := ValidateName("machine", good); err != nil {
 			t.Errorf("name %q refused: %v", good, err)
+		}
+	}
+	// The refusal is generator's one message, naming the field it came from.
+	for kind, field := range map[string]string{"machine": generator.FieldName, "CA": generator.FieldCA, "user": generator.FieldUser} {
+		var fe *generator.FieldError
+		if err := ValidateName(kind, "a/b"); !errors.As(err, &fe) || fe.Field != field || fe.Value != "a/b" || fe.Hint == "" {
+			t.Errorf("%s name: err = %#v, want a field error of %s", kind, err, field)
 		}
 	}
 }

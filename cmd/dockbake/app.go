@@ -76,9 +76,15 @@ func withHint(err error, format string, args ...any) error {
 	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
 }
 
+// printError prints err with the core's fields named as flags, each
+// problem once.
 func printError(w io.Writer, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintf(w, "dockbake: error: %s\n", line)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(renderError(err), "\n") {
+		if !seen[line] {
+			seen[line] = true
+			fmt.Fprintf(w, "dockbake: error: %s\n", line)
+		}
 	}
 	var h *hintError
 	if errors.As(err, &h) && h.hint != "" {

@@ -32,7 +32,7 @@ dockbake regenerate-certs NAME --ca and issue new certificates to everyone else.
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "user", Usage: "who the certificate is for (`USER`, becomes its common name)"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the files to `DIR` (default ./NAME-USER)"},
-					&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "certificate lifetime (`DAYS`d or a Go duration)"},
+					&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "certificate lifetime (`DAYS`d or a Go duration)"},
 					&cli.BoolFlag{Name: "force", Usage: "replace an existing directory, and issue again for a USER who has a certificate"},
 				},
 				Action: func(c *cli.Context) error { return clientAdd(c, e) },
@@ -59,10 +59,10 @@ func clientAdd(c *cli.Context, e *env) error {
 		errs = append(errs, errors.New("--user is required: whom is the certificate for?"))
 	} else {
 		if err := store.ValidateName("user", user); err != nil {
-			errs = append(errs, fmt.Errorf("--user: %w", err))
+			errs = append(errs, err)
 		}
 	}
-	validity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	validity, err := parseValidity(generator.FieldCertValidity, c.String("cert-validity"))
 	errs = appendErr(errs, err)
 	if len(errs) > 0 {
 		return withHint(errors.Join(errs...), "dockbake client add %s --user alice", name)

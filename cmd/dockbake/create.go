@@ -16,8 +16,8 @@ import (
 func createCommand(e *env) *cli.Command {
 	flags := append(specFlags(), append(outputFlags,
 		&cli.StringFlag{Name: "key-type", Value: string(pki.DefaultKeyType), Usage: "key algorithm: " + keyTypeNames()},
-		&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "server and client certificate lifetime (`DAYS`d or a Go duration)"},
-		&cli.StringFlag{Name: "ca-validity", Value: "3650d", Usage: "lifetime of a new CA"},
+		&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "server and client certificate lifetime (`DAYS`d or a Go duration)"},
+		&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
 		&cli.StringFlag{Name: "ca", Usage: "share the CA `NAME` across machines (created on first use) instead of a CA per machine"},
 		&cli.BoolFlag{Name: "force", Usage: "replace an existing machine of the same name (new keys) and an existing --output file"},
 	)...)
@@ -35,7 +35,7 @@ func specFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "ip", Usage: "IP `ADDRESS` of the host (repeatable); the first is DOCKER_HOST's"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); DOCKER_HOST's if there is no --ip"},
-		&cli.IntFlag{Name: "port", Value: generator.DefaultPort, Usage: "TLS port of dockerd"},
+		&cli.GenericFlag{Name: "port", Value: &decimalPort{generator.DefaultPort}, Usage: "TLS port of dockerd"},
 		&cli.StringFlag{Name: "os", Value: generator.DefaultOS, Usage: "host OS: " + strings.Join(generator.OSNames(), ", ")},
 		&cli.StringFlag{Name: "install", DefaultText: "the OS's own: distro where it has a Docker package, else docker-ce; none on Flatcar and Fedora CoreOS",
 			Usage: "how Docker gets there: distro (docker.io, moby-engine, docker), docker-ce (Docker's repository) or none (already in the image)"},
@@ -79,11 +79,11 @@ func createRequest(c *cli.Context) (store.CreateRequest, error) {
 	}
 	kt, err := pki.ParseKeyType(c.String("key-type"))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("--key-type: %w", err))
+		errs = append(errs, generator.FieldOf(generator.FieldKeyType, err))
 	}
-	certValidity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	certValidity, err := parseValidity(generator.FieldCertValidity, c.String("cert-validity"))
 	errs = appendErr(errs, err)
-	caValidity, err := parseValidity("ca-validity", c.String("ca-validity"))
+	caValidity, err := parseValidity(generator.FieldCAValidity, c.String("ca-validity"))
 	errs = appendErr(errs, err)
 	if ca := c.String("ca"); ca != "" {
 		errs = appendErr(errs, store.ValidateName("CA", ca))
@@ -105,13 +105,10 @@ func appendErr(errs []error, err error) []error {
 	return errs
 }
 
-// parseValidity reads a lifetime flag, naming the flag in its error.
-func parseValidity(flag, s string) (time.Duration, error) {
+// parseValidity reads a lifetime flag, naming its field in the error.
+func parseValidity(field, s string) (time.Duration, error) {
 	d, err := pki.ParseValidity(s)
-	if err != nil {
-		return 0, fmt.Errorf("--%s %q: %w", flag, s, err)
-	}
-	return d, nil
+	return d, generator.FieldOf(field, err)
 }
 
 func keyTypeNames() string {

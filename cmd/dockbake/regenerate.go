@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
@@ -25,8 +26,8 @@ replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
 			&cli.StringSliceFlag{Name: "dns", Usage: "new DNS `NAME` of the host (repeatable); replaces the recorded ones"},
 			&cli.BoolFlag{Name: "client", Usage: "also issue a new client certificate (the old one stays valid until it expires)"},
 			&cli.BoolFlag{Name: "ca", Usage: "also make a new CA: every client certificate of the old CA, teammates' included, stops working"},
-			&cli.StringFlag{Name: "cert-validity", Value: "825d", Usage: "lifetime of the new certificates (`DAYS`d or a Go duration)"},
-			&cli.StringFlag{Name: "ca-validity", Value: "3650d", Usage: "lifetime of a new CA"},
+			&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "lifetime of the new certificates (`DAYS`d or a Go duration)"},
+			&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
 			&cli.BoolFlag{Name: "force", Usage: "do not ask before --ca, and replace an existing --output file"},
 		),
 		Action: func(c *cli.Context) error { return regenerate(c, e) },
@@ -87,9 +88,9 @@ func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
 	}
 	var errs []error
 	errs = appendErr(errs, spec.Validate())
-	certValidity, err := parseValidity("cert-validity", c.String("cert-validity"))
+	certValidity, err := parseValidity(generator.FieldCertValidity, c.String("cert-validity"))
 	errs = appendErr(errs, err)
-	caValidity, err := parseValidity("ca-validity", c.String("ca-validity"))
+	caValidity, err := parseValidity(generator.FieldCAValidity, c.String("ca-validity"))
 	errs = appendErr(errs, err)
 	if len(errs) > 0 {
 		return store.RotateRequest{}, withHint(errors.Join(errs...), "dockbake regenerate-certs --help lists the flags")

@@ -2,8 +2,12 @@ package machine
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +40,65 @@ func TestAttrErrorsSpeakHCL(t *testing.T) {
 	}
 	if got := errs[0].Error(); got != `engine_opts "label=a=b": dockbake sets this flag itself (use engine_labels)` {
 		t.Errorf("error = %q", got)
+	}
+}
+
+// TestEveryFieldHasAnAttribute holds that the plugin has an HCL word for
+// every field of the core it can meet, and that the inputs of a dockbake
+// block are said as the attributes that set them.
+func TestEveryFieldHasAnAttribute(t *testing.T) {
+	tags := map[string]bool{}
+	typ := reflect.TypeOf(Config{})
+	for i := 0; i < typ.NumField(); i++ {
+		tags[typ.Field(i).Tag.Get("mapstructure")] = true
+	}
+	// Output fields: a block renders user-data the default way today.
+	output := []string{generator.FieldFormat, generator.FieldMerge, generator.FieldTarget, generator.FieldGzip, generator.FieldBase64}
+	for _, field := range generator.Fields() {
+		attr, ok := attributes[field]
+		switch {
+		case field == generator.FieldShell || field == generator.FieldUser:
+			// CLI-only inputs: env's shell and client add's user.
+		case !ok:
+			t.Errorf("field %q has no attribute", field)
+		case !tags[attr] && !slices.Contains(output, field):
+			t.Errorf("field %q is said as %q, which is no attribute of Config", field, attr)
+		}
+	}
+}
+
+// TestPrepareSpeaksOnlyHCL breaks every setting at once and checks that no
+// message says a field as a CLI flag or as the core's neutral key.
+func TestPrepareSpeaksOnlyHCL(t *testing.T) {
+	c := Config{
+		MachineName: "a/b", IPAddresses: []string{"0.0.0.0", "10.0.0.300"}, DNSNames: []string{"*", "127.1"}, Port: 70000,
+		OS: "plan9", Install: "snap", DockerUser: "Root!", CA: "../x", KeyType: "dsa", CertValidity: "10m", CAValidity: "1y",
+		EngineOpts:   []string{"label=a", "registry-mirror=m", "insecure-registry=r", "storage-driver=zfs", "Bad Flag"},
+		EngineLabels: []string{"nokey"}, EngineEnv: []string{"1X=y"}, EngineStorageDriver: "Over Lay",
+		EngineRegistryMirrors: []string{""}, EngineInsecureRegistries: []string{""},
+	}
+	errs := c.Prepare(noEnv, "debian-12")
+	if len(errs) < 18 {
+		t.Fatalf("got %d errors, want one per problem: %v", len(errs), errors.Join(errs...))
+	}
+	neutral := regexp.MustCompile(`\b(ip|dns|engine_opt|engine_label|engine_registry_mirror|engine_insecure_registry)\b|--|[{}]`)
+	for _, e := range errs {
+		if m := neutral.FindString(e.Error()); m != "" {
+			t.Errorf("error %q says %q, not an attribute", e, m)
+		}
+		var ae *AttrError
+		if !errors.As(e, &ae) || !slices.Contains(slices.Collect(maps.Values(attributes)), ae.Attr) {
+			t.Errorf("error %v is not about an attribute", e)
+		}
+	}
+	for _, want := range []string{
+		`machine_name "a/b": not a valid name`, `dns_names "127.1": ends in a number, so resolvers and URL parsers read it as an IPv4 address: give it as ip_addresses 127.0.0.1`,
+		`engine_opts "storage-driver=zfs": dockbake sets this flag itself (use engine_storage_driver)`,
+		`key_type "dsa": unknown key type: use one of ecdsa-p256`, `ca "../x": not a valid CA name`,
+	} {
+		if !strings.Contains(errors.Join(errs...).Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, errors.Join(errs...))
+		}
 	}
 }
 

@@ -3,50 +3,46 @@ package machine
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
-// Defaults of the lifetimes, the same as `dockbake create`'s.
-const (
-	DefaultCertValidity = "825d"
-	DefaultCAValidity   = "3650d"
-)
-
-// attributes maps a generator.FieldError's Field, the spec key that is also
-// the CLI flag, to the HCL attribute that sets it.
+// attributes is the HCL attribute that sets each field of the core, which
+// names a field by its neutral key (generator.Fields).
 var attributes = map[string]string{
-	"name":                     "machine_name",
-	"ip":                       "ip_addresses",
-	"dns":                      "dns_names",
-	"port":                     "port",
-	"os":                       "os",
-	"install":                  "install",
-	"engine-opt":               "engine_opts",
-	"engine-label":             "engine_labels",
-	"engine-env":               "engine_env",
-	"engine-registry-mirror":   "engine_registry_mirrors",
-	"engine-insecure-registry": "engine_insecure_registries",
-	"engine-storage-driver":    "engine_storage_driver",
-	"docker-user":              "docker_user",
+	generator.FieldName:                   "machine_name",
+	generator.FieldIP:                     "ip_addresses",
+	generator.FieldDNS:                    "dns_names",
+	generator.FieldPort:                   "port",
+	generator.FieldOS:                     "os",
+	generator.FieldInstall:                "install",
+	generator.FieldEngineOpt:              "engine_opts",
+	generator.FieldEngineLabel:            "engine_labels",
+	generator.FieldEngineEnv:              "engine_env",
+	generator.FieldEngineRegistryMirror:   "engine_registry_mirrors",
+	generator.FieldEngineInsecureRegistry: "engine_insecure_registries",
+	generator.FieldEngineStorageDriver:    "engine_storage_driver",
+	generator.FieldDockerUser:             "docker_user",
+	generator.FieldFormat:                 "format",
+	generator.FieldMerge:                  "merge",
+	generator.FieldTarget:                 "target",
+	generator.FieldGzip:                   "gzip",
+	generator.FieldBase64:                 "base64",
+	generator.FieldKeyType:                "key_type",
+	generator.FieldCertValidity:           "cert_validity",
+	generator.FieldCAValidity:             "ca_validity",
+	generator.FieldCA:                     "ca",
 }
 
-// flagNames rewrites the CLI flags that generator messages mention ("use
-// --engine-label") into attribute names. Longer flags come first, so none is
-// cut short by a flag that is its prefix.
-var flagNames = func() *strings.Replacer {
-	var pairs []string
-	for _, f := range []string{
-		"engine-insecure-registry", "engine-registry-mirror", "engine-storage-driver",
-		"engine-label", "engine-opt", "engine-env", "docker-user", "install", "name", "port", "dns", "ip", "os",
-	} {
-		pairs = append(pairs, "--"+f, attributes[f])
+// attribute says a field the way HCL does.
+func attribute(field string) string {
+	if a, ok := attributes[field]; ok {
+		return a
 	}
-	return strings.NewReplacer(pairs...)
-}()
+	return field
+}
 
 // AttrError is a problem with one attribute of a dockbake block.
 type AttrError struct {
@@ -62,20 +58,21 @@ func (e *AttrError) Error() string {
 	return fmt.Sprintf("%s %q: %s", e.Attr, e.Value, e.Msg)
 }
 
-// attrErrors turns a generator validation error into one AttrError per
-// problem; other errors pass through unchanged.
+// attrErrors turns the core's field errors into one AttrError per problem,
+// with every field said as its attribute; other errors pass through.
 func attrErrors(err error) []error {
 	var fes generator.Errors
-	if !errors.As(err, &fes) {
+	var one *generator.FieldError
+	switch {
+	case errors.As(err, &fes):
+	case errors.As(err, &one):
+		fes = generator.Errors{one}
+	default:
 		return []error{err}
 	}
 	out := make([]error, 0, len(fes))
 	for _, fe := range fes {
-		attr, ok := attributes[fe.Field]
-		if !ok {
-			attr = fe.Field
-		}
-		out = append(out, &AttrError{Attr: attr, Value: fe.Value, Msg: flagNames.Replace(fe.Msg)})
+		out = append(out, &AttrError{Attr: attribute(fe.Field), Value: fe.Value, Msg: fe.Text(attribute)})
 	}
 	return out
 }
@@ -103,17 +100,10 @@ func (c *Config) Prepare(getenv func(string) string, defaultOS string) []error {
 		c.KeyType = string(pki.DefaultKeyType)
 	}
 	if c.CertValidity == "" {
-		c.CertValidity = DefaultCertValidity
+		c.CertValidity = pki.FormatValidity(pki.DefaultCertValidity)
 	}
 	if c.CAValidity == "" {
-		c.CAValidity = DefaultCAValidity
-	}
-	badName := false
-	if c.MachineName != "" {
-		if err := store.ValidateName("machine", c.MachineName); err != nil {
-			badName = true
-			errs = append(errs, &AttrError{Attr: "machine_name", Value: c.MachineName, Msg: "not a valid name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
-		}
+		c.CAValidity = pki.FormatValidity(pki.DefaultCAValidity)
 	}
 	// An unset os is detected later; check the rest with a stand-in.
 	probe := c.Spec(c.OS)
@@ -121,25 +111,19 @@ func (c *Config) Prepare(getenv func(string) string, defaultOS string) []error {
 		probe.OS = generator.DefaultOS
 	}
 	if err := probe.Validate(); err != nil {
-		for _, e := range attrErrors(err) {
-			// A name the store refuses was reported above already.
-			if ae, ok := e.(*AttrError); ok && ae.Attr == "machine_name" && badName {
-				continue
-			}
-			errs = append(errs, e)
-		}
+		errs = append(errs, attrErrors(err)...)
 	}
 	if _, err := pki.ParseKeyType(c.KeyType); err != nil {
-		errs = append(errs, &AttrError{Attr: "key_type", Value: c.KeyType, Msg: strings.TrimPrefix(err.Error(), fmt.Sprintf("unknown key type %q: ", c.KeyType))})
+		errs = append(errs, attrErrors(generator.FieldOf(generator.FieldKeyType, err))...)
 	}
-	for _, v := range []struct{ attr, value string }{{"cert_validity", c.CertValidity}, {"ca_validity", c.CAValidity}} {
+	for _, v := range []struct{ field, value string }{{generator.FieldCertValidity, c.CertValidity}, {generator.FieldCAValidity, c.CAValidity}} {
 		if _, err := pki.ParseValidity(v.value); err != nil {
-			errs = append(errs, &AttrError{Attr: v.attr, Value: v.value, Msg: err.Error()})
+			errs = append(errs, attrErrors(generator.FieldOf(v.field, err))...)
 		}
 	}
 	if c.CA != "" {
 		if err := store.ValidateName("CA", c.CA); err != nil {
-			errs = append(errs, &AttrError{Attr: "ca", Value: c.CA, Msg: "not a valid CA name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+			errs = append(errs, attrErrors(err)...)
 		}
 	}
 	return errs

@@ -32,15 +32,15 @@ func (c *Config) Ensure(spec generator.Spec, toolVersion string) (*Machine, erro
 	}
 	kt, err := pki.ParseKeyType(c.KeyType)
 	if err != nil {
-		return nil, &AttrError{Attr: "key_type", Value: c.KeyType, Msg: err.Error()}
+		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldKeyType, err))...)
 	}
 	certValidity, err := pki.ParseValidity(c.CertValidity)
 	if err != nil {
-		return nil, &AttrError{Attr: "cert_validity", Value: c.CertValidity, Msg: err.Error()}
+		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldCertValidity, err))...)
 	}
 	caValidity, err := pki.ParseValidity(c.CAValidity)
 	if err != nil {
-		return nil, &AttrError{Attr: "ca_validity", Value: c.CAValidity, Msg: err.Error()}
+		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldCAValidity, err))...)
 	}
 	s, err := store.Open(c.StoragePath)
 	if err != nil {

@@ -98,7 +98,7 @@ func TestPrepareErrors(t *testing.T) {
 		{"bad driver", map[string]any{"engine_storage_driver": "Over Lay"}, nil, `engine_storage_driver "Over Lay"`},
 		{"bad user", map[string]any{"docker_user": "Root!"}, nil, `docker_user "Root!"`},
 		{"bad ca", map[string]any{"ca": "a/b"}, nil, `ca "a/b": not a valid CA name`},
-		{"bad key type", map[string]any{"key_type": "dsa"}, nil, `key_type "dsa": use one of ecdsa-p256`},
+		{"bad key type", map[string]any{"key_type": "dsa"}, nil, `key_type "dsa": unknown key type: use one of ecdsa-p256`},
 		{"bad validity", map[string]any{"cert_validity": "30m"}, nil, `cert_validity "30m": not a lifetime of at least an hour`},
 		{"bad ca validity", map[string]any{"ca_validity": "ten years"}, nil, `ca_validity "ten years"`},
 		{"bad template", map[string]any{"execute_command": "sudo {{.Path"}, nil, "invalid 'execute_command'"},
