@@ -67,7 +67,7 @@ func clientAdd(c *cli.Context, e *env) error {
 	if len(errs) > 0 {
 		return withHint(errors.Join(errs...), "dockbake client add %s --user alice", name)
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, e, name)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func clientAdd(c *cli.Context, e *env) error {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	got, err := l.Store.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
+	got, err := s.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
 	if errors.Is(err, store.ErrExists) {
 		return withHint(err, "add --force to issue another (an earlier certificate stays valid until it expires), or choose another --output")
 	}
@@ -89,11 +89,11 @@ func clientAdd(c *cli.Context, e *env) error {
 	if got.Replaced != nil {
 		fmt.Fprintf(e.stderr, "dockbake: warning: %s's earlier certificate stays valid until %s: dockerd checks no revocation list (dockbake regenerate-certs %s --ca cuts off every old certificate)\n", user, day(got.Replaced.NotAfter), name)
 	}
-	if l.Record.CA != "" {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, l.Record.CA)
+	if m.CA != "" {
+		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, m.CA)
 	}
 	fmt.Fprintf(e.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
-	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", l.Spec.URL(), generator.ShellQuote(dir))
+	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", m.Spec.URL(), generator.ShellQuote(dir))
 	return nil
 }
 
@@ -112,24 +112,22 @@ func clientList(c *cli.Context, e *env) error {
 	if format != "table" && format != "json" {
 		return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake client ls NAME --format json")
 	}
-	l, err := argMachine(c, e)
+	s, m, err := argMachine(c, e)
 	if err != nil {
 		return err
 	}
-	ca, err := l.Store.CACert(l.Record)
+	ca, err := m.CACert()
 	if err != nil {
 		return err
 	}
-	clients, err := l.Store.Clients(l.Record)
+	clients, err := s.Clients(m)
 	if err != nil {
 		return err
 	}
-	now := l.Store.Now()
+	now := s.Now()
 	rows := []clientRow{}
-	if data, err := l.Store.ClientCert(l.Record); err == nil {
-		if own, err := pki.ParseCertificate(data); err == nil {
-			rows = append(rows, newClientRow("(own)", own, ca, now))
-		}
+	if own, err := m.ClientCert(); err == nil {
+		rows = append(rows, newClientRow("(own)", own, ca, now))
 	}
 	for _, cl := range clients {
 		rows = append(rows, newClientRow(cl.User, cl.Cert, ca, now))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,18 +13,18 @@ func configCommand(e *env) *cli.Command {
 		Usage:     "print the docker CLI's TLS flags for a machine, for docker $(dockbake config NAME) ps",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
-			dir := l.Record.ClientDir
+			dir := m.ClientDir
 			// $(...) splits on white space and expands globs, and no quoting
 			// survives it: say so rather than print flags that break.
 			if strings.ContainsAny(dir, " \t\n*?[") {
-				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, l.Record.Name)
+				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, m.Name)
 			}
-			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n",
-				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.Spec.URL())
+			cf := m.ClientFiles()
+			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n", cf.CA, cf.Cert, cf.Key, m.Spec.URL())
 			return err
 		},
 	}

@@ -47,7 +47,7 @@ after regenerate-certs --client or --ca.`,
 // dockerContext is a docker CLI context for a machine.
 type dockerContext struct {
 	Name, Description, Host string
-	CA, Cert, Key           string // paths of the client files
+	store.ClientFiles       // the paths of the files the context copies
 }
 
 // contextMeta is the docker CLI's contexts/meta/ID/meta.json.
@@ -86,7 +86,7 @@ func contextCreate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, machine)
+	_, m, err := loadMachine(c, e, machine)
 	if err != nil {
 		return err
 	}
@@ -94,9 +94,7 @@ func contextCreate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	dir := l.Record.ClientDir
-	dc := dockerContext{Name: name, Description: description(machine), Host: l.Spec.URL(),
-		CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
+	dc := dockerContext{Name: name, Description: description(machine), Host: m.Spec.URL(), ClientFiles: m.ClientFiles()}
 	cfgDir, err := dockerConfigDir(e)
 	if err != nil {
 		return err
@@ -313,7 +311,7 @@ func writeContextStore(cfgDir string, dc dockerContext) error {
 	if err := os.Mkdir(filepath.Join(tmp, "docker"), 0o700); err != nil {
 		return err
 	}
-	for name, src := range map[string]string{"ca.pem": dc.CA, "cert.pem": dc.Cert, "key.pem": dc.Key} {
+	for name, src := range map[string]string{store.ClientCAFile: dc.CA, store.ClientCertFile: dc.Cert, store.ClientKeyFile: dc.Key} {
 		data, err := os.ReadFile(src)
 		if err != nil {
 			return err

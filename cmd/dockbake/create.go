@@ -92,8 +92,8 @@ func createRequest(c *cli.Context) (store.CreateRequest, error) {
 		return store.CreateRequest{}, withHint(errors.Join(errs...), "dockbake create --help lists the flags")
 	}
 	return store.CreateRequest{
-		Name: name, SANs: spec.SANs(), CA: c.String("ca"), KeyType: kt,
-		CertValidity: certValidity, CAValidity: caValidity, Spec: spec,
+		Spec: spec, CA: c.String("ca"), KeyType: kt,
+		CertValidity: certValidity, CAValidity: caValidity,
 		ToolVersion: toolVersion(), Force: c.Bool("force"),
 	}, nil
 }
@@ -130,7 +130,7 @@ func create(c *cli.Context, e *env) error {
 	if err := checkOutput(c); err != nil {
 		return err
 	}
-	if err := checkOutputFlags(c, specFromFlags(c, req.Name)); err != nil {
+	if err := checkOutputFlags(c, req.Spec); err != nil {
 		return withHint(err, "dockbake create --help lists the output flags")
 	}
 	s, err := openStore(c, e)
@@ -139,7 +139,7 @@ func create(c *cli.Context, e *env) error {
 	}
 	m, err := s.Create(req)
 	if errors.Is(err, store.ErrExists) {
-		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Name)
+		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Spec.Name)
 	}
 	if errors.Is(err, pki.ErrOutlivesCA) {
 		return withHint(err, "give a shorter --cert-validity (or a longer --ca-validity for a new CA)")
@@ -147,11 +147,11 @@ func create(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, m.Name)
+	_, m, err = loadMachine(c, e, m.Name)
 	if err != nil {
 		return err
 	}
-	ud, err := userData(c, e, l)
+	ud, err := userData(c, e, m)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func create(c *cli.Context, e *env) error {
 	if req.CA != "" {
 		ca = fmt.Sprintf("the shared CA %q", req.CA)
 	}
-	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, l.Spec.URL(), ca)
+	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, m.Spec.URL(), ca)
 	fmt.Fprintf(e.stderr, "Client certificates: %s\n", m.ClientDir)
 	if err := writeOutput(c, e, ud); err != nil {
 		return err

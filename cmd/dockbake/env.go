@@ -37,11 +37,11 @@ func printEnv(c *cli.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		l, err := loadMachine(c, e, name)
+		_, m, err := loadMachine(c, e, name)
 		if err != nil {
 			return err
 		}
-		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, l.Spec.URL(), l.Record.ClientDir, l.Spec.Address()
+		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, m.Spec.URL(), m.ClientDir, m.Spec.Address()
 		req.CurrentNoProxy = e.getenv("NO_PROXY")
 		if req.CurrentNoProxy == "" {
 			req.CurrentNoProxy = e.getenv("no_proxy")

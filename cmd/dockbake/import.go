@@ -105,8 +105,8 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
 	}
-	req := store.ImportRequest{Name: name, CA: c.String("ca"), CAPair: m.CA, Server: m.Server, Client: m.Client,
-		Spec: spec, ToolVersion: toolVersion(), Force: c.Bool("force")}
+	req := store.ImportRequest{Spec: spec, CA: c.String("ca"), CAPair: m.CA, Server: m.Server, Client: m.Client,
+		ToolVersion: toolVersion(), Force: c.Bool("force")}
 	if req.CA == "" {
 		req.CA = importCAName
 	}

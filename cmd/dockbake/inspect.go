@@ -35,19 +35,18 @@ func inspectCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
 			Usage: "print with a Go `TEMPLATE` instead of JSON, e.g. '{{.URL}}' or '{{json .Spec.IPs}}'"}},
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
-			exp, err := serverExpiry(l)
+			srv, err := m.ServerCert()
 			if err != nil {
 				return err
 			}
-			m := l.Record
 			in := inspection{
-				Name: m.Name, URL: l.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
+				Name: m.Name, URL: m.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
-				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.Store.HostDir(l.Record.Name), Spec: l.Spec,
+				ServerExpires: srv.NotAfter.UTC(), ClientDir: m.ClientDir, HostDir: m.HostDir, Spec: m.Spec,
 			}
 			if f := c.String("format"); f != "" {
 				return printTemplate(e, f, in)

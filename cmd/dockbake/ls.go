@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -62,11 +62,11 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 	rows := []listing{}
 	for _, name := range names {
 		row := listing{Name: name}
-		l, err := loadMachine(c, &env{stdout: e.stdout, stderr: nopWriter{}, getenv: e.getenv}, name)
+		_, m, err := loadMachine(c, &env{stdout: e.stdout, stderr: nopWriter{}, getenv: e.getenv}, name)
 		if err == nil {
-			row.URL, row.CA, row.ClientDir = l.Spec.URL(), caLabel(l.Record.CA), l.Record.ClientDir
-			row.Expires, row.Expiring, err = firstExpiry(l)
-			row.DaysLeft = daysLeft(row.Expires, l.Store.Now())
+			row.URL, row.CA, row.ClientDir = m.Spec.URL(), caLabel(m.CA), m.ClientDir
+			row.Expires, row.Expiring, err = firstExpiry(m)
+			row.DaysLeft = daysLeft(row.Expires, s.Now())
 		}
 		if err != nil {
 			row.Error = err.Error()
@@ -76,32 +76,15 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 	return rows, nil
 }
 
-// serverExpiry is when the machine's server certificate expires.
-func serverExpiry(l *loaded) (time.Time, error) {
-	data, err := l.Store.ServerCert(l.Record)
-	if err != nil {
-		return time.Time{}, err
-	}
-	cert, err := pki.ParseCertificate(data)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return cert.NotAfter.UTC(), nil
-}
-
 // firstExpiry is when the first of the machine's server, client and CA
 // certificates expires: the machine stops working then.
-func firstExpiry(l *loaded) (time.Time, string, error) {
+func firstExpiry(m *store.Machine) (time.Time, string, error) {
 	first, what := time.Time{}, ""
 	for _, c := range []struct {
 		what string
-		read func(*store.Machine) ([]byte, error)
-	}{{"server", l.Store.ServerCert}, {"client", l.Store.ClientCert}, {"CA", l.Store.CACertPEM}} {
-		data, err := c.read(l.Record)
-		if err != nil {
-			return time.Time{}, "", err
-		}
-		cert, err := pki.ParseCertificate(data)
+		read func() (*x509.Certificate, error)
+	}{{"server", m.ServerCert}, {"client", m.ClientCert}, {"CA", m.CACert}} {
+		cert, err := c.read()
 		if err != nil {
 			return time.Time{}, "", err
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/generator"
-	"github.com/dockbake/dockbake/machine"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -40,52 +39,50 @@ func machineArg(c *cli.Context) (string, error) {
 	return "", withHint(fmt.Errorf("expected one machine name, got %d arguments", c.NArg()), "dockbake %s NAME", c.Command.Name)
 }
 
-// loaded is a machine read back from the store with its validated spec.
-type loaded = machine.Machine
-
 // argMachine loads the machine named by the command's one argument.
-func argMachine(c *cli.Context, e *env) (*loaded, error) {
+func argMachine(c *cli.Context, e *env) (*store.Store, *store.Machine, error) {
 	name, err := machineArg(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return loadMachine(c, e, name)
 }
 
-// loadMachine reads machine name and re-validates its spec.
-func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
+// loadMachine reads machine name, with its spec re-validated, from the
+// store, and returns both.
+func loadMachine(c *cli.Context, e *env, name string) (*store.Store, *store.Machine, error) {
 	s, err := openStore(c, e)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m, err := machine.Load(s, name)
+	m, err := s.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, withHint(err, "dockbake ls lists the machines; dockbake create %s --ip ADDRESS makes this one", name)
+		return nil, nil, withHint(err, "dockbake ls lists the machines; dockbake create %s --ip ADDRESS makes this one", name)
 	}
 	var corrupt *store.CorruptError
 	if errors.As(err, &corrupt) {
-		return nil, withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+		return nil, nil, withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, w := range m.Record.Warnings {
+	for _, w := range m.Warnings {
 		fmt.Fprintf(e.stderr, "dockbake: warning: %s\n", w)
 	}
-	return m, nil
+	return s, m, nil
 }
 
 // userData renders a machine's user-data (or script) as the output flags
 // ask, and prints the target's notes to stderr.
-func userData(c *cli.Context, e *env, l *loaded) ([]byte, error) {
+func userData(c *cli.Context, e *env, m *store.Machine) ([]byte, error) {
 	out, err := outputFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := l.Plan()
+	plan, err := m.Plan()
 	var corrupt *store.CorruptError
 	if errors.As(err, &corrupt) || errors.Is(err, fs.ErrNotExist) {
-		return nil, withHint(err, "dockbake rm --force %s and create it again", l.Record.Name)
+		return nil, withHint(err, "dockbake rm --force %s and create it again", m.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -93,10 +90,10 @@ func userData(c *cli.Context, e *env, l *loaded) ([]byte, error) {
 	data, notes, err := generator.UserData(plan, out)
 	var size *generator.SizeError
 	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
-		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", l.Record.Name, size.Target.Name)
+		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", m.Name, size.Target.Name)
 	}
 	if errors.As(err, &size) {
-		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", l.Record.Name)
+		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", m.Name)
 	}
 	if err != nil {
 		return nil, withHint(err, "dockbake render --help lists the output flags")

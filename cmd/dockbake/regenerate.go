@@ -38,47 +38,47 @@ func regenerate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, e, name)
 	if err != nil {
 		return err
 	}
-	req, err := rotateRequest(c, l)
+	req, err := rotateRequest(c, m)
 	if err != nil {
 		return err
 	}
 	if err := checkOutput(c); err != nil {
 		return err
 	}
-	if err := checkOutputFlags(c, l.Spec); err != nil {
+	if err := checkOutputFlags(c, m.Spec); err != nil {
 		return withHint(err, "dockbake regenerate-certs --help lists the output flags")
 	}
 	if req.CA && !c.Bool("force") {
-		if err := confirmNewCA(e, l); err != nil {
+		if err := confirmNewCA(e, s, m); err != nil {
 			return err
 		}
 	}
-	rot, err := l.Store.Rotate(req)
+	rot, err := s.Rotate(req)
 	if err != nil {
 		if errors.Is(err, pki.ErrOutlivesCA) {
 			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
 		}
 		return err
 	}
-	l, err = loadMachine(c, e, name)
+	_, m, err = loadMachine(c, e, name)
 	if err != nil {
 		return err
 	}
-	ud, err := userData(c, e, l)
+	ud, err := userData(c, e, m)
 	if err != nil {
 		return err
 	}
-	reportRotation(e, l, rot)
+	reportRotation(e, m, rot)
 	return writeOutput(c, e, ud)
 }
 
 // rotateRequest checks the flags and the new addresses, all at once.
-func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
-	spec := l.Spec
+func rotateRequest(c *cli.Context, m *store.Machine) (store.RotateRequest, error) {
+	spec := m.Spec
 	if c.IsSet("ip") {
 		spec.IPs = c.StringSlice("ip")
 	}
@@ -95,14 +95,14 @@ func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
 		return store.RotateRequest{}, withHint(errors.Join(errs...), "dockbake regenerate-certs --help lists the flags")
 	}
 	return store.RotateRequest{
-		Name: l.Record.Name, SANs: spec.SANs(), Spec: spec, Client: c.Bool("client"), CA: c.Bool("ca"),
+		Name: m.Name, Spec: &spec, Client: c.Bool("client"), CA: c.Bool("ca"),
 		CertValidity: certValidity, CAValidity: caValidity,
 	}, nil
 }
 
 // confirmNewCA says who loses access and asks.
-func confirmNewCA(e *env, l *loaded) error {
-	clients, err := l.Store.Clients(l.Record)
+func confirmNewCA(e *env, s *store.Store, m *store.Machine) error {
+	clients, err := s.Clients(m)
 	if err != nil {
 		return err
 	}
@@ -110,10 +110,10 @@ func confirmNewCA(e *env, l *loaded) error {
 	if len(clients) > 0 {
 		who += " and teammates' (" + userList(clients) + ")"
 	}
-	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", l.Record.Name, who)
+	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", m.Name, who)
 	question := "The old CA key is deleted; this cannot be undone. Continue? (y/N) "
-	if l.Record.CA != "" {
-		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", l.Record.Name, l.Record.CA)
+	if m.CA != "" {
+		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", m.Name, m.CA)
 		question = "Continue? (y/N) "
 	}
 	if !confirm(e, question) {
@@ -132,8 +132,8 @@ func userList(clients []store.ClientInfo) string {
 
 // reportRotation tells what changed, what the host needs and who loses
 // access.
-func reportRotation(e *env, l *loaded, rot *store.Rotation) {
-	name := l.Record.Name
+func reportRotation(e *env, m *store.Machine, rot *store.Rotation) {
+	name := m.Name
 	srv := rot.Server
 	var names []string
 	for _, ip := range srv.IPAddresses {
@@ -145,7 +145,7 @@ func reportRotation(e *env, l *loaded, rot *store.Rotation) {
 	case rot.CA != nil:
 		reportNewCA(e, name, rot)
 	case rot.Client != nil:
-		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", l.Record.ClientDir, day(oldExpiry(rot)))
+		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", m.ClientDir, day(oldExpiry(rot)))
 	default:
 		fmt.Fprintln(e.stderr, "Client certificates are unchanged: yours and teammates' keep working.")
 	}

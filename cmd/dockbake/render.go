@@ -16,11 +16,11 @@ func renderCommand(e *env) *cli.Command {
 			if err := checkOutput(c); err != nil {
 				return err
 			}
-			l, err := loadMachine(c, e, name)
+			_, m, err := loadMachine(c, e, name)
 			if err != nil {
 				return err
 			}
-			ud, err := userData(c, e, l)
+			ud, err := userData(c, e, m)
 			if err != nil {
 				return err
 			}

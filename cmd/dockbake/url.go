@@ -12,11 +12,11 @@ func urlCommand(e *env) *cli.Command {
 		Usage:     "print a machine's DOCKER_HOST URL",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := argMachine(c, e)
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(e.stdout, l.Spec.URL())
+			_, err = fmt.Fprintln(e.stdout, m.Spec.URL())
 			return err
 		},
 	}

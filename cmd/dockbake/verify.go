@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
 )
 
 func verifyCommand(e *env) *cli.Command {
@@ -51,7 +51,8 @@ without a certificate. The first failure stops it and says what fixes it.`,
 // probe is one live check of a machine's host from this computer.
 type probe struct {
 	e        *env
-	l        *loaded
+	store    *store.Store
+	m        *store.Machine
 	name     string
 	host     string // as dialed: an IP address or a DNS name
 	port     int
@@ -73,11 +74,11 @@ func newProbe(c *cli.Context, e *env) (*probe, error) {
 	if err != nil || timeout <= 0 {
 		return nil, withHint(fmt.Errorf("--timeout %q: not a positive duration", c.String("timeout")), "write it as 10s or 1m")
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, e, name)
 	if err != nil {
 		return nil, err
 	}
-	p := &probe{e: e, l: l, name: name, host: l.Spec.Address(), port: l.Spec.Port, timeout: timeout, now: l.Store.Now(), certPath: l.Record.ClientDir}
+	p := &probe{e: e, store: s, m: m, name: name, host: m.Spec.Address(), port: m.Spec.Port, timeout: timeout, now: s.Now(), certPath: m.ClientDir}
 	if u := c.String("url"); u != "" {
 		if p.host, p.port, err = parseDockerURL(u, p.port); err != nil {
 			return nil, withHint(err, "dockbake verify %s --url tcp://203.0.113.10:2376", name)
@@ -86,7 +87,7 @@ func newProbe(c *cli.Context, e *env) (*probe, error) {
 	if dir := c.String("cert-path"); dir != "" {
 		p.certPath, p.custom = dir, true
 	}
-	if p.ca, err = l.Store.CACert(l.Record); err != nil {
+	if p.ca, err = m.CACert(); err != nil {
 		return nil, withHint(fmt.Errorf("machine %q: reading its CA certificate: %w", name, err), "dockbake rm --force %s and create it again", name)
 	}
 	return p, p.loadClient()
@@ -112,11 +113,12 @@ func parseDockerURL(s string, defaultPort int) (string, int, error) {
 }
 
 func (p *probe) loadClient() error {
-	certPEM, err := os.ReadFile(filepath.Join(p.certPath, "cert.pem"))
+	files := store.ClientFilesIn(p.certPath)
+	certPEM, err := os.ReadFile(files.Cert)
 	if err != nil {
 		return withHint(fmt.Errorf("reading the client certificate: %w", err), "--cert-path must name a directory with cert.pem and key.pem, as made by dockbake client add")
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(p.certPath, "key.pem"))
+	keyPEM, err := os.ReadFile(files.Key)
 	if err != nil {
 		return withHint(fmt.Errorf("reading the client key: %w", err), "--cert-path must name a directory with cert.pem and key.pem, as made by dockbake client add")
 	}
