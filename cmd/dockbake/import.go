@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/dmimport"
-	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
@@ -97,15 +95,15 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 	if err := store.ValidateName("machine", name); err != nil {
 		return err
 	}
-	m, err := dm.Load(name)
+	h, err := dm.Load(name)
 	if err != nil {
 		return err
 	}
-	spec, warnings := importSpec(m)
+	spec, warnings := h.Spec()
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
 	}
-	req := store.ImportRequest{Spec: spec, CA: c.String("ca"), CAPair: m.CA, Server: m.Server, Client: m.Client,
+	req := store.ImportRequest{Spec: spec, CA: c.String("ca"), CAPair: h.CA, Server: h.Server, Client: h.Client,
 		ToolVersion: toolVersion(), Force: c.Bool("force")}
 	if req.CA == "" {
 		req.CA = importCAName
@@ -113,7 +111,7 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 	_, err = s.Import(req)
 	if errors.Is(err, store.ErrCAMismatch) && !c.IsSet("ca") {
 		// A second Docker Machine store has a CA of its own.
-		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(m.CA.Cert), ":", ""))[:8]
+		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(h.CA.Cert), ":", ""))[:8]
 		_, err = s.Import(req)
 	}
 	if errors.Is(err, store.ErrCAMismatch) {
@@ -122,42 +120,9 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 	if err != nil {
 		return err
 	}
-	for _, w := range append(m.Warnings, warnings...) {
+	for _, w := range append(h.Warnings, warnings...) {
 		fmt.Fprintf(e.stderr, "dockbake: warning: %s: %s\n", name, w)
 	}
-	fmt.Fprintf(e.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), m.Driver, req.CA)
+	fmt.Fprintf(e.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
 	return nil
-}
-
-// importSpec describes an imported machine as a dockbake spec. Docker is
-// already on the host, so a user-data rendered from it installs nothing.
-func importSpec(m *dmimport.Machine) (generator.Spec, []string) {
-	spec := generator.Spec{Name: m.Name, Port: m.Port, OS: generator.DefaultOS, Install: generator.InstallNone,
-		Engine: generator.Engine{Opts: m.Engine.Opts, Labels: m.Engine.Labels, Env: m.Engine.Env,
-			RegistryMirrors: m.Engine.RegistryMirrors, InsecureRegistries: m.Engine.InsecureRegistries, StorageDriver: m.Engine.StorageDriver}}
-	_, err := netip.ParseAddr(m.Address)
-	byName := err != nil
-	var dropped []string
-	seen := map[string]bool{"localhost": true}
-	for _, h := range append([]string{m.Address}, m.ExtraSANs...) {
-		if seen[h] {
-			continue
-		}
-		seen[h] = true
-		switch _, err := netip.ParseAddr(h); {
-		case err != nil:
-			spec.DNSNames = append(spec.DNSNames, h)
-		case byName:
-			// DOCKER_HOST is a spec's first IP address if it has one.
-			dropped = append(dropped, h)
-		default:
-			spec.IPs = append(spec.IPs, h)
-		}
-	}
-	var warnings []string
-	if len(dropped) > 0 {
-		warnings = append(warnings, fmt.Sprintf("its --tls-san IP addresses %s are left out of the machine's addresses, so that DOCKER_HOST stays %s; the host's current certificate still names them",
-			strings.Join(dropped, ", "), m.Address))
-	}
-	return spec, warnings
 }
