@@ -16,7 +16,7 @@ import (
 // Machine signs all of a store's machines with one CA.
 const importCAName = "docker-machine"
 
-func importCommand(e *env) *cli.Command {
+func importCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "import-docker-machine",
 		Usage:     "bring Docker Machine's machines, with the certificates their hosts run, into dockbake",
@@ -32,15 +32,15 @@ machines too.`,
 			&cli.StringFlag{Name: "ca", Usage: "keep Docker Machine's CA as the shared CA `NAME`", DefaultText: importCAName},
 			&cli.BoolFlag{Name: "force", Usage: "replace dockbake machines of the same names"},
 		},
-		Action: func(c *cli.Context) error { return importMachines(c, e) },
+		Action: func(c *cli.Context) error { return importMachines(c, p) },
 	}
 }
 
-func importMachines(c *cli.Context, e *env) error {
+func importMachines(c *cli.Context, p *proc) error {
 	root := c.String("machine-storage-path")
 	if root == "" {
 		var err error
-		if root, err = dmimport.DefaultRoot(e.getenv); err != nil {
+		if root, err = dmimport.DefaultRoot(p.getenv); err != nil {
 			return err
 		}
 	}
@@ -62,21 +62,21 @@ func importMachines(c *cli.Context, e *env) error {
 			return withHint(fmt.Errorf("no machines in the Docker Machine store %s", dm.Root), "docker-machine ls lists them; --machine-storage-path picks another store")
 		}
 	}
-	s, err := openStore(c, e)
+	s, err := openStore(c, p)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	var done []string
 	for _, name := range names {
-		if err := importOne(c, e, dm, s, name); err != nil {
+		if err := importOne(c, p, dm, s, name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		done = append(done, name)
 	}
 	if len(done) > 0 {
-		fmt.Fprintf(e.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
+		fmt.Fprintf(p.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
 	}
 	if len(errs) == 0 {
 		return nil
@@ -91,7 +91,7 @@ func importMachines(c *cli.Context, e *env) error {
 	return withHint(errors.Join(errs...), "fix what is named above, then import those machines again: dockbake import-docker-machine NAME...")
 }
 
-func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name string) error {
+func importOne(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, name string) error {
 	if err := store.ValidateName("machine", name); err != nil {
 		return err
 	}
@@ -121,8 +121,8 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 		return err
 	}
 	for _, w := range append(h.Warnings, warnings...) {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s: %s\n", name, w)
+		warnf(p.stderr, "%s: %s", name, w)
 	}
-	fmt.Fprintf(e.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
+	fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
 	return nil
 }

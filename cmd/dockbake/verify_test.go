@@ -40,7 +40,7 @@ func newCLI(t *testing.T) *inproc {
 func (c *inproc) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	code := run(append([]string{"dockbake"}, args...), &env{
+	code := run(append([]string{"dockbake"}, args...), &proc{
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
 		getenv: func(k string) string { return c.env[k] },
 	})
