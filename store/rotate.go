@@ -75,11 +75,8 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
-	if err := copyDir(m.HostDir, host); err != nil {
-		return nil, err
-	}
-	if err := copyDir(m.ClientDir, client); err != nil {
+	host, client, err := stageCopy(m, stage)
+	if err != nil {
 		return nil, err
 	}
 	rot := &Rotation{}
@@ -102,6 +99,16 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 	}
 	rot.Machine.Warnings = nil
 	return rot, nil
+}
+
+// stageCopy copies machine m's host and client directories into stage, to
+// be changed there and swapped in whole.
+func stageCopy(m *Machine, stage string) (host, client string, err error) {
+	host, client = filepath.Join(stage, "host"), filepath.Join(stage, "client")
+	if err := copyDir(m.HostDir, host); err != nil {
+		return "", "", err
+	}
+	return host, client, copyDir(m.ClientDir, client)
 }
 
 // checkRotatedSpec refuses a new spec that does not validate or that names
