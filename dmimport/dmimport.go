@@ -19,23 +19,15 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
 )
 
 // DefaultRoot returns $MACHINE_STORAGE_PATH, else ~/.docker/machine, as
 // Docker Machine's commands/mcndirs does.
 func DefaultRoot(getenv func(string) string) (string, error) {
-	if p := getenv("MACHINE_STORAGE_PATH"); p != "" {
-		return p, nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("finding the home directory for ~/.docker/machine: %w", err)
-		}
-	}
-	return filepath.Join(home, ".docker", "machine"), nil
+	return store.DockerPath(getenv, "MACHINE_STORAGE_PATH", "machine")
 }
 
 // Store is a Docker Machine storage directory.
@@ -66,7 +58,7 @@ func (s *Store) Names() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.IsDir() && fileExists(filepath.Join(s.Root, "machines", e.Name(), "config.json")) {
+		if e.IsDir() && store.PathExists(filepath.Join(s.Root, "machines", e.Name(), "config.json")) {
 			names = append(names, e.Name())
 		}
 	}
@@ -74,8 +66,10 @@ func (s *Store) Names() ([]string, error) {
 	return names, nil
 }
 
-// Machine is one machine of a Docker Machine store.
-type Machine struct {
+// Host is one machine of a Docker Machine store as Docker Machine keeps it
+// (libmachine/host.Host), with the key pairs its host runs. Spec converts
+// it to dockbake's machine.
+type Host struct {
 	Name   string
 	Driver string
 	// Address is the IP address or host name of DOCKER_HOST.
@@ -83,27 +77,19 @@ type Machine struct {
 	Port    int
 	// ExtraSANs are the server certificate's names from create --tls-san.
 	ExtraSANs []string
-	Engine    Engine
-	CA        *pki.Pair
-	Server    *pki.Pair
-	Client    *pki.Pair
+	// Engine holds the --engine-* options, which dockbake's spec takes
+	// as they are.
+	Engine generator.Engine
+	CA     *pki.Pair
+	Server *pki.Pair
+	Client *pki.Pair
 	// Warnings are problems that do not stop the import.
 	Warnings []string
 }
 
-// Engine holds the machine's --engine-* options.
-type Engine struct {
-	Opts               []string
-	Labels             []string
-	Env                []string
-	RegistryMirrors    []string
-	InsecureRegistries []string
-	StorageDriver      string
-}
-
 // Load reads machine name: its config.json, its server key pair, the CA
 // that signed it and a client certificate from that CA.
-func (s *Store) Load(name string) (*Machine, error) {
+func (s *Store) Load(name string) (*Host, error) {
 	dir := filepath.Join(s.Root, "machines", name)
 	cfgPath := filepath.Join(dir, "config.json")
 	data, err := os.ReadFile(cfgPath)
@@ -120,12 +106,12 @@ func (s *Store) Load(name string) (*Machine, error) {
 	if err := checkConfig(&cfg, name); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
-	m := &Machine{Name: name, Driver: cfg.DriverName, ExtraSANs: cfg.HostOptions.AuthOptions.ServerCertSANs}
+	m := &Host{Name: name, Driver: cfg.DriverName, ExtraSANs: cfg.HostOptions.AuthOptions.ServerCertSANs}
 	if m.Address, m.Port, err = cfg.Driver.address(cfg.DriverName); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfgPath, err)
 	}
 	e := cfg.HostOptions.EngineOptions
-	m.Engine = Engine{Opts: e.ArbitraryFlags, Labels: e.Labels, Env: e.Env, RegistryMirrors: e.RegistryMirror,
+	m.Engine = generator.Engine{Opts: e.ArbitraryFlags, Labels: e.Labels, Env: e.Env, RegistryMirrors: e.RegistryMirror,
 		InsecureRegistries: e.InsecureRegistry, StorageDriver: e.StorageDriver}
 	if err := s.loadCerts(m, cfg.HostOptions.AuthOptions, dir); err != nil {
 		return nil, err
@@ -147,7 +133,7 @@ func checkConfig(cfg *hostConfig, name string) error {
 
 // loadCerts finds the CA (with its key), the server key pair and a client
 // key pair issued by that CA.
-func (s *Store) loadCerts(m *Machine, a authConfig, dir string) error {
+func (s *Store) loadCerts(m *Host, a authConfig, dir string) error {
 	certs := filepath.Join(s.Root, "certs")
 	var err error
 	m.CA, err = s.loadPair(m, "CA", a.CaCertPath, filepath.Join(certs, "ca.pem"), a.CaPrivateKeyPath, filepath.Join(certs, "ca-key.pem"))
@@ -185,7 +171,7 @@ func (s *Store) loadCerts(m *Machine, a authConfig, dir string) error {
 // loadPair reads a certificate and its key from the paths config.json gives,
 // or, when the store was moved and they are gone, from where they lie in
 // this store.
-func (s *Store) loadPair(m *Machine, role, certPath, certFallback, keyPath, keyFallback string) (*pki.Pair, error) {
+func (s *Store) loadPair(m *Host, role, certPath, certFallback, keyPath, keyFallback string) (*pki.Pair, error) {
 	cp, kp := orFallback(certPath, certFallback), orFallback(keyPath, keyFallback)
 	for _, p := range [][2]string{{certPath, cp}, {keyPath, kp}} {
 		if p[0] != "" && p[0] != p[1] {
@@ -207,15 +193,15 @@ func (s *Store) loadPair(m *Machine, role, certPath, certFallback, keyPath, keyF
 	return p, nil
 }
 
-// orFallback returns path if it names an existing file, else fallback.
+// orFallback returns path if it exists, else fallback.
 func orFallback(path, fallback string) string {
-	if path != "" && fileExists(path) {
+	if path != "" && store.PathExists(path) {
 		return path
 	}
 	return fallback
 }
 
-func (m *Machine) checkExpiry(now time.Time) {
+func (m *Host) checkExpiry(now time.Time) {
 	for _, c := range []struct {
 		role string
 		p    *pki.Pair
@@ -224,9 +210,4 @@ func (m *Machine) checkExpiry(now time.Time) {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("the %s certificate expired on %s", c.role, c.p.Cert.NotAfter.UTC().Format(time.DateOnly)))
 		}
 	}
-}
-
-func fileExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
 }

@@ -27,8 +27,8 @@ func TestLoadGenericMachine(t *testing.T) {
 	root := t.TempDir()
 	now := time.Now()
 	dm, err := dmtest.Write(root, "alice", now,
-		dmtest.Machine{Name: "web1", IP: "203.0.113.5", TLSSANs: []string{"web1.example.com"}, Labels: []string{"env=prod"}},
-		dmtest.Machine{Name: "edge", IP: "edge.example.com", EnginePort: 2377})
+		dmtest.Host{Name: "web1", IP: "203.0.113.5", TLSSANs: []string{"web1.example.com"}, Labels: []string{"env=prod"}},
+		dmtest.Host{Name: "edge", IP: "edge.example.com", EnginePort: 2377})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestLoadGenericMachine(t *testing.T) {
 // config.json; the certificates are found where they lie now.
 func TestLoadMovedStore(t *testing.T) {
 	old := filepath.Join(t.TempDir(), "old")
-	if _, err := dmtest.Write(old, "alice", time.Now(), dmtest.Machine{Name: "web1", IP: "203.0.113.5"}); err != nil {
+	if _, err := dmtest.Write(old, "alice", time.Now(), dmtest.Host{Name: "web1", IP: "203.0.113.5"}); err != nil {
 		t.Fatal(err)
 	}
 	moved := filepath.Join(t.TempDir(), "moved")
@@ -89,8 +89,8 @@ func TestLoadMovedStore(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	root := t.TempDir()
 	if _, err := dmtest.Write(root, "alice", time.Now(),
-		dmtest.Machine{Name: "ok", IP: "203.0.113.5"},
-		dmtest.Machine{Name: "foreign", IP: "203.0.113.6", ForeignCA: true}); err != nil {
+		dmtest.Host{Name: "ok", IP: "203.0.113.5"},
+		dmtest.Host{Name: "foreign", IP: "203.0.113.6", ForeignCA: true}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := dmimport.Open(root)
@@ -146,7 +146,7 @@ func TestLoadErrors(t *testing.T) {
 // the private address is DOCKER_HOST's, and the credentials are not read.
 func TestConfigFromDockerMachine(t *testing.T) {
 	root := t.TempDir()
-	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Machine{Name: "aws1", IP: "10.0.0.7"}); err != nil {
+	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Host{Name: "aws1", IP: "10.0.0.7"}); err != nil {
 		t.Fatal(err)
 	}
 	certs := filepath.Join(root, "certs")
@@ -254,7 +254,7 @@ const awsConfig = `{
 // written by Docker Machine v0.16.2.
 func TestFixtureShape(t *testing.T) {
 	root := t.TempDir()
-	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Machine{Name: "test-host", IP: "11.22.33.44"}); err != nil {
+	if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Host{Name: "test-host", IP: "11.22.33.44"}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(root, "machines", "test-host", "config.json"))
@@ -393,3 +393,40 @@ const genericConfig = `{
     },
     "Name": "test-host"
 }`
+
+// TestSpec converts Docker Machine's host to dockbake's spec: DOCKER_HOST's
+// address first, the --tls-san names after it, localhost left out (every
+// certificate of Docker Machine names it), and Docker already installed.
+func TestSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		host       dmimport.Host
+		ips, names string
+		warning    string
+	}{
+		{"by address", dmimport.Host{Name: "web1", Address: "203.0.113.5", Port: 2376, ExtraSANs: []string{"web1.example.com", "198.51.100.1", "localhost"}},
+			"203.0.113.5,198.51.100.1", "web1.example.com", ""},
+		{"by name", dmimport.Host{Name: "edge", Address: "edge.example.com", Port: 2377, ExtraSANs: []string{"203.0.113.9", "edge.example.com"}},
+			"", "edge.example.com", "203.0.113.9 are left out"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.host.Engine.Labels = []string{"env=prod"}
+			spec, warnings := tc.host.Spec()
+			if err := spec.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(spec.IPs, ","); got != tc.ips {
+				t.Errorf("IPs = %s, want %s", got, tc.ips)
+			}
+			if got := strings.Join(spec.DNSNames, ","); got != tc.names {
+				t.Errorf("DNS names = %s, want %s", got, tc.names)
+			}
+			if spec.Port != tc.host.Port || spec.Install != "none" || strings.Join(spec.Engine.Labels, ",") != "env=prod" {
+				t.Errorf("spec = %+v", spec)
+			}
+			if got := strings.Join(warnings, "\n"); (tc.warning == "") != (got == "") || !strings.Contains(got, tc.warning) {
+				t.Errorf("warnings = %q, want %q", got, tc.warning)
+			}
+		})
+	}
+}

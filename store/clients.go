@@ -58,19 +58,15 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if inside(s.Root, req.Dir) {
 		return nil, fmt.Errorf("directory %s is inside the store %s: give a directory of its own", req.Dir, s.Root)
 	}
-	if exists(req.Dir) && !req.Force {
+	if PathExists(req.Dir) && !req.Force {
 		return nil, fmt.Errorf("directory %s: %w", req.Dir, ErrExists)
 	}
-	unlock, err := s.lock()
+	m, unlock, err := s.lockMachine(req.Machine)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	m, err := s.Load(req.Machine)
-	if err != nil {
-		return nil, err
-	}
-	record := filepath.Join(s.HostDir(req.Machine), clientsDir, req.User+".pem")
+	record := filepath.Join(m.HostDir, clientsDir, req.User+".pem")
 	out := &IssuedClient{}
 	if old, err := os.ReadFile(record); err == nil {
 		if !req.Force {
@@ -78,7 +74,7 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 		}
 		out.Replaced, _ = pki.ParseCertificate(old)
 	}
-	ca, err := s.caPair(m)
+	ca, err := caPair(m)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +82,7 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteClientDir(req.Dir, ca.CertPEM(), p, req.Force); err != nil {
+	if err := writeClientDir(req.Dir, ca, p, req.Force); err != nil {
 		return nil, err
 	}
 	if err := mkdirPrivate(filepath.Dir(record)); err != nil {
@@ -101,6 +97,11 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 
 // Clients lists the extra client certificates of machine m, by user.
 func (s *Store) Clients(m *Machine) ([]ClientInfo, error) {
+	unlock, err := s.rlock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return readClients(filepath.Join(s.HostDir(m.Name), clientsDir))
 }
 
@@ -132,29 +133,15 @@ func readClients(dir string) ([]ClientInfo, error) {
 	return out, nil
 }
 
-// CACertPEM reads the certificate of machine m's CA, as its clients trust it.
-func (s *Store) CACertPEM(m *Machine) ([]byte, error) {
-	return os.ReadFile(filepath.Join(m.ClientDir, caCertFile))
-}
-
-// CACert reads and parses the certificate of machine m's CA.
-func (s *Store) CACert(m *Machine) (*x509.Certificate, error) {
-	data, err := s.CACertPEM(m)
-	if err != nil {
-		return nil, err
-	}
-	return pki.ParseCertificate(data)
-}
-
-// WriteClientDir writes what a docker client needs in DOCKER_CERT_PATH:
+// writeClientDir writes what a docker client needs in DOCKER_CERT_PATH:
 // ca.pem, cert.pem and key.pem (0600) in a 0700 directory. The directory is
 // staged next to dir and renamed into place; an existing dir is replaced
 // only with force.
-func WriteClientDir(dir string, caCert []byte, p *pki.Pair, force bool) error {
-	if exists(dir) && !force {
+func writeClientDir(dir string, ca, p *pki.Pair, force bool) error {
+	if PathExists(dir) && !force {
 		return fmt.Errorf("directory %s: %w", dir, ErrExists)
 	}
-	if exists(dir) && !isClientDir(dir) {
+	if PathExists(dir) && !isClientDir(dir) {
 		return fmt.Errorf("%s exists and holds more than a client certificate: not replacing it, even with force", dir)
 	}
 	parent := filepath.Dir(dir)
@@ -166,16 +153,13 @@ func WriteClientDir(dir string, caCert []byte, p *pki.Pair, force bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if err := writePair(tmp, clientCertFile, clientKeyFile, p); err != nil {
-		return err
-	}
-	if err := writeNew(filepath.Join(tmp, caCertFile), caCert, certMode); err != nil {
+	if err := writeClient(tmp, ca, p); err != nil {
 		return err
 	}
 	if err := os.Chmod(tmp, dirMode); err != nil {
 		return err
 	}
-	if exists(dir) {
+	if PathExists(dir) {
 		old := tmp + ".old"
 		if err := os.Rename(dir, old); err != nil {
 			return fmt.Errorf("replacing %s: %w", dir, err)
@@ -202,7 +186,7 @@ func isClientDir(dir string) bool {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case caCertFile, clientCertFile, clientKeyFile:
+		case ClientCAFile, ClientCertFile, ClientKeyFile:
 		default:
 			return false
 		}

@@ -42,7 +42,7 @@ func TestAddClient(t *testing.T) {
 	if _, err := pki.LoadPair(certPEM, keyPEM); err != nil {
 		t.Error(err)
 	}
-	if !chains(t, filepath.Join(m.ClientDir, caCertFile), got.Cert, x509.ExtKeyUsageClientAuth) {
+	if !chains(t, filepath.Join(m.ClientDir, ClientCAFile), got.Cert, x509.ExtKeyUsageClientAuth) {
 		t.Error("teammate certificate does not chain to the machine's CA")
 	}
 	list, err := s.Clients(m)

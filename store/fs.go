@@ -80,9 +80,10 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// exists reports whether path exists; errors other than "not found" count
-// as existing so that callers never overwrite what they could not inspect.
-func exists(path string) bool {
+// PathExists reports whether path exists; errors other than "not found"
+// count as existing, so that a caller never overwrites, or passes over, what
+// it could not inspect.
+func PathExists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil || !os.IsNotExist(err)
 }

@@ -2,13 +2,12 @@ package store
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -19,15 +18,15 @@ var ErrCAMismatch = errors.New("already holds a different CA")
 // ImportRequest brings an existing machine, certificates and all, into the
 // store: a host that already runs them keeps working.
 type ImportRequest struct {
-	Name string
+	// Spec is the machine: its Name names it in the store. It must
+	// validate.
+	Spec generator.Spec
 	// CA is the name of the shared CA to keep the CA under; a CA of that
 	// name must not exist with another certificate.
-	CA     string
-	CAPair *pki.Pair
-	Server *pki.Pair
-	Client *pki.Pair
-	// Spec is stored as JSON in the record.
-	Spec        any
+	CA          string
+	CAPair      *pki.Pair
+	Server      *pki.Pair
+	Client      *pki.Pair
 	ToolVersion string
 	// Force replaces a machine of the same name.
 	Force bool
@@ -36,15 +35,19 @@ type ImportRequest struct {
 // Import writes an existing machine into the store. The server and client
 // certificates must have been issued by CAPair.
 func (s *Store) Import(req ImportRequest) (*Machine, error) {
-	if err := ValidateName("machine", req.Name); err != nil {
+	name := req.Spec.Name
+	if err := ValidateName("machine", name); err != nil {
 		return nil, err
 	}
 	if err := ValidateName("CA", req.CA); err != nil {
 		return nil, err
 	}
+	if err := req.Spec.Validate(); err != nil {
+		return nil, fmt.Errorf("machine %q: %w", name, err)
+	}
 	for _, leaf := range []*pki.Pair{req.Server, req.Client} {
 		if err := leaf.Cert.CheckSignatureFrom(req.CAPair.Cert); err != nil {
-			return nil, fmt.Errorf("machine %q: certificate %s was not issued by its CA: %w", req.Name, describe(leaf.Cert), err)
+			return nil, fmt.Errorf("machine %q: certificate %s was not issued by its CA: %w", name, describe(leaf.Cert), err)
 		}
 	}
 	unlock, err := s.lock()
@@ -52,60 +55,48 @@ func (s *Store) Import(req ImportRequest) (*Machine, error) {
 		return nil, err
 	}
 	defer unlock()
-	if s.Exists(req.Name) && !req.Force {
-		return nil, fmt.Errorf("machine %q: %w", req.Name, ErrExists)
+	if s.Exists(name) && !req.Force {
+		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
 	if err := s.adoptCA(req.CA, req.CAPair); err != nil {
 		return nil, err
 	}
-	stage, err := s.stagingDir("import-" + req.Name)
+	stage, err := s.stagingDir("import-" + name)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	rec, err := s.stageImport(stage, req)
-	if err != nil {
+	if err := s.stageImport(stage, req); err != nil {
 		return nil, err
 	}
-	if err := s.install(stage, req.Name); err != nil {
+	if err := s.install(stage, name); err != nil {
 		return nil, err
 	}
-	return &Machine{Record: *rec, ClientDir: s.ClientDir(req.Name)}, nil
+	return s.read(name)
 }
 
-func (s *Store) stageImport(stage string, req ImportRequest) (*Record, error) {
+func (s *Store) stageImport(stage string, req ImportRequest) error {
 	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
 	for _, d := range []string{host, client} {
 		if err := mkdirPrivate(d); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := writePair(host, serverCertFile, serverKeyFile, req.Server); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writePair(client, clientCertFile, clientKeyFile, req.Client); err != nil {
-		return nil, err
+	if err := writeClient(client, req.CAPair, req.Client); err != nil {
+		return err
 	}
-	if err := writeNew(filepath.Join(client, caCertFile), req.CAPair.CertPEM(), certMode); err != nil {
-		return nil, err
-	}
-	spec, err := encodeSpec(req.Spec)
-	if err != nil {
-		return nil, err
-	}
-	rec := &Record{
-		Version: RecordVersion, Name: req.Name, CreatedAt: s.now().UTC().Truncate(time.Second),
-		ToolVersion: req.ToolVersion, CA: req.CA, CAFingerprint: pki.Fingerprint(req.CAPair.Cert),
-		KeyType: pki.TypeOf(req.Server.Cert.PublicKey), Spec: spec,
-	}
-	return rec, writeRecord(host, rec, false)
+	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, req.CAPair, req.Server)
+	return writeRecord(host, rec, false)
 }
 
 // adoptCA files ca as the shared CA name. An existing CA of that name is
 // kept if it is the same certificate.
 func (s *Store) adoptCA(name string, ca *pki.Pair) error {
 	dir := s.CADir(name)
-	if exists(dir) {
+	if PathExists(dir) {
 		data, err := os.ReadFile(filepath.Join(dir, caCertFile))
 		if err != nil {
 			return &CorruptError{Path: dir, Err: err}
@@ -135,12 +126,4 @@ func (s *Store) adoptCA(name string, ca *pki.Pair) error {
 // never by its key.
 func describe(c *x509.Certificate) string {
 	return fmt.Sprintf("%q (SHA-256 %s)", c.Subject.String(), pki.Fingerprint(c))
-}
-
-func encodeSpec(spec any) (json.RawMessage, error) {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encoding machine spec: %w", err)
-	}
-	return data, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -26,10 +27,15 @@ func importPairs(t *testing.T) (ca, srv, cli *pki.Pair) {
 	return ca, srv, cli
 }
 
+// importSpec is the spec of an imported machine at 203.0.113.5.
+func importSpec(name string) generator.Spec {
+	return generator.Spec{Name: name, IPs: []string{"203.0.113.5"}, Install: generator.InstallNone}.WithDefaults()
+}
+
 func TestImport(t *testing.T) {
 	s := testStore(t)
 	ca, srv, cli := importPairs(t)
-	req := ImportRequest{Name: "web1", CA: "docker-machine", CAPair: ca, Server: srv, Client: cli, Spec: map[string]string{"name": "web1"}}
+	req := ImportRequest{Spec: importSpec("web1"), CA: "docker-machine", CAPair: ca, Server: srv, Client: cli}
 	m, err := s.Import(req)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +47,7 @@ func TestImport(t *testing.T) {
 	if back.CA != "docker-machine" || back.KeyType != pki.RSA2048 || m.CAFingerprint != pki.Fingerprint(ca.Cert) {
 		t.Errorf("record %+v", back.Record)
 	}
-	hf, err := s.HostFiles(back)
+	hf, err := back.HostCerts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +55,7 @@ func TestImport(t *testing.T) {
 		t.Error("the imported server certificate was not kept")
 	}
 	// The imported CA signs new certificates: rotation works.
-	if _, err := s.Rotate(RotateRequest{Name: "web1", SANs: pki.SANs{DNSNames: []string{"localhost"}}}); err != nil {
+	if _, err := s.Rotate(RotateRequest{Name: "web1"}); err != nil {
 		t.Errorf("rotation after import: %v", err)
 	}
 	assertModes(t, s, "web1")
@@ -58,19 +64,19 @@ func TestImport(t *testing.T) {
 		t.Errorf("second import: %v", err)
 	}
 	// The same CA again is fine; another CA under the same name is not.
-	req.Name = "web2"
+	req.Spec = importSpec("web2")
 	if _, err := s.Import(req); err != nil {
 		t.Errorf("second machine on the same CA: %v", err)
 	}
 	other, osrv, ocli := importPairs(t)
-	if _, err := s.Import(ImportRequest{Name: "web3", CA: "docker-machine", CAPair: other, Server: osrv, Client: ocli, Spec: 1}); !errors.Is(err, ErrCAMismatch) {
+	if _, err := s.Import(ImportRequest{Spec: importSpec("web3"), CA: "docker-machine", CAPair: other, Server: osrv, Client: ocli}); !errors.Is(err, ErrCAMismatch) {
 		t.Errorf("CA name clash: %v", err)
 	}
 	if s.Exists("web3") {
 		t.Error("a refused import left a machine")
 	}
 	// Certificates from another CA are refused.
-	if _, err := s.Import(ImportRequest{Name: "web4", CA: "x", CAPair: ca, Server: osrv, Client: cli, Spec: 1}); err == nil {
+	if _, err := s.Import(ImportRequest{Spec: importSpec("web4"), CA: "x", CAPair: ca, Server: osrv, Client: cli}); err == nil {
 		t.Error("a server certificate of another CA was imported")
 	}
 }

@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package store
 
@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// lock takes the store's exclusive lock where flock(2) is not available: the
-// lock is a file created exclusively and removed on release.
-func (s *Store) lock() (func(), error) {
-	path := filepath.Join(s.Root, ".lock")
+// takeLock takes the store's lock where the system locks no files: the lock
+// is a file created exclusively and removed on release, and readers take it
+// as writers do, one at a time.
+func (s *Store) takeLock(bool) (func(), error) {
+	path := filepath.Join(s.Root, lockFileName)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {

@@ -3,25 +3,22 @@
 package store
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 )
 
-// lock takes the store's exclusive lock; the returned function releases it.
-// Concurrent creates in one store therefore share one CA and never tear files.
-func (s *Store) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.Root, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening store lock: %w", err)
+// lockFile waits for flock(2)'s exclusive or shared lock on f.
+func lockFile(f *os.File, exclusive bool) error {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("locking store %s: %w", s.Root, err)
+	for {
+		err := syscall.Flock(int(f.Fd()), how)
+		if err != syscall.EINTR {
+			return err
+		}
 	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
+
+func unlockFile(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

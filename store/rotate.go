@@ -2,7 +2,6 @@ package store
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,17 +9,18 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 )
 
 // RotateRequest says which of a machine's certificates to replace. The
-// server certificate is always replaced, with a new key.
+// server certificate is always replaced, with a new key, for the addresses
+// of the machine's spec.
 type RotateRequest struct {
 	Name string
-	// SANs are the names of the new server certificate.
-	SANs pki.SANs
-	// Spec is the machine spec to record, for new addresses; nil keeps it.
-	Spec any
+	// Spec is the machine spec to record, with new addresses; nil keeps the
+	// recorded one. It must validate and keep the machine's name.
+	Spec *generator.Spec
 	// Client asks for a new client certificate in the client directory.
 	Client bool
 	// CA asks for a new CA of the machine's own, which implies new server
@@ -32,6 +32,7 @@ type RotateRequest struct {
 
 // Rotation reports what Rotate replaced.
 type Rotation struct {
+	// Machine is the machine as it is now, read back.
 	Machine *Machine
 	Server  *x509.Certificate
 	// Client is the new client certificate, nil when it was kept.
@@ -54,29 +55,28 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 	if err := ValidateName("machine", req.Name); err != nil {
 		return nil, err
 	}
-	unlock, err := s.lock()
+	if err := checkRotatedSpec(req); err != nil {
+		return nil, err
+	}
+	m, unlock, err := s.lockMachine(req.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	m, err := s.Load(req.Name)
+	ca, err := caPair(m)
 	if err != nil {
 		return nil, err
 	}
-	ca, err := s.caPair(m)
-	if err != nil {
-		return nil, err
+	if req.Spec != nil {
+		m.Spec = *req.Spec
 	}
 	stage, err := s.stagingDir("rotate-" + req.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
-	if err := copyDir(s.HostDir(req.Name), host); err != nil {
-		return nil, err
-	}
-	if err := copyDir(s.ClientDir(req.Name), client); err != nil {
+	host, client, err := stageCopy(m, stage)
+	if err != nil {
 		return nil, err
 	}
 	rot := &Rotation{}
@@ -88,20 +88,42 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 	if err := s.stageLeaves(m, req, ca, host, client, rot); err != nil {
 		return nil, err
 	}
-	if req.Spec != nil {
-		if m.Spec, err = encodeSpec(req.Spec); err != nil {
-			return nil, err
-		}
-	}
 	if err := writeRecord(host, &m.Record, true); err != nil {
 		return nil, err
 	}
 	if err := s.install(stage, req.Name); err != nil {
 		return nil, err
 	}
-	m.Warnings = nil
-	rot.Machine = m
+	if rot.Machine, err = s.read(req.Name); err != nil {
+		return nil, err
+	}
+	rot.Machine.Warnings = nil
 	return rot, nil
+}
+
+// stageCopy copies machine m's host and client directories into stage, to
+// be changed there and swapped in whole.
+func stageCopy(m *Machine, stage string) (host, client string, err error) {
+	host, client = filepath.Join(stage, "host"), filepath.Join(stage, "client")
+	if err := copyDir(m.HostDir, host); err != nil {
+		return "", "", err
+	}
+	return host, client, copyDir(m.ClientDir, client)
+}
+
+// checkRotatedSpec refuses a new spec that does not validate or that names
+// another machine.
+func checkRotatedSpec(req RotateRequest) error {
+	if req.Spec == nil {
+		return nil
+	}
+	if req.Spec.Name != req.Name {
+		return fmt.Errorf("machine %q: the new spec names %q: a rotation keeps the machine's name", req.Name, req.Spec.Name)
+	}
+	if err := req.Spec.Validate(); err != nil {
+		return fmt.Errorf("machine %q: %w", req.Name, err)
+	}
+	return nil
 }
 
 // stageNewCA writes a new CA of the machine's own into the staged
@@ -114,7 +136,7 @@ func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, r
 	if err := replacePair(host, caCertFile, caKeyFile, ca); err != nil {
 		return nil, err
 	}
-	if err := replaceFile(filepath.Join(client, caCertFile), ca.CertPEM(), certMode); err != nil {
+	if err := replaceFile(filepath.Join(client, ClientCAFile), ca.CertPEM(), certMode); err != nil {
 		return nil, err
 	}
 	if rot.Orphaned, err = readClients(filepath.Join(host, clientsDir)); err != nil {
@@ -129,7 +151,7 @@ func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, r
 // a new CA, the new client certificate.
 func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, client string, rot *Rotation) error {
 	o := pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CertValidity}
-	srv, err := ca.IssueServer(m.Name, req.SANs, o)
+	srv, err := ca.IssueServer(m.Name, m.Spec.SANs(), o)
 	if err != nil {
 		return err
 	}
@@ -140,7 +162,7 @@ func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, c
 	if !req.Client && !req.CA {
 		return nil
 	}
-	if old, err := os.ReadFile(filepath.Join(client, clientCertFile)); err == nil {
+	if old, err := os.ReadFile(filepath.Join(client, ClientCertFile)); err == nil {
 		rot.OldClient, _ = pki.ParseCertificate(old)
 	}
 	cli, err := ca.IssueClient(m.Name+" client", o)
@@ -148,47 +170,7 @@ func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, c
 		return err
 	}
 	rot.Client = cli.Cert
-	return replacePair(client, clientCertFile, clientKeyFile, cli)
-}
-
-// caPair loads the CA that signs machine m's certificates: its own, kept
-// in its host directory, or the shared one it names. The key never leaves
-// the store.
-func (s *Store) caPair(m *Machine) (*pki.Pair, error) {
-	dir := s.HostDir(m.Name)
-	if m.CA != "" {
-		dir = s.CADir(m.CA)
-	}
-	certPEM, err := os.ReadFile(filepath.Join(dir, caCertFile))
-	if err != nil {
-		return nil, &CorruptError{Path: dir, Err: fmt.Errorf("machine %q: its CA is missing: %w", m.Name, err)}
-	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, caKeyFile))
-	if err != nil {
-		return nil, &CorruptError{Path: dir, Err: fmt.Errorf("machine %q: its CA key is missing: %w", m.Name, err)}
-	}
-	ca, err := pki.LoadPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, &CorruptError{Path: dir, Err: err}
-	}
-	if pki.Fingerprint(ca.Cert) != m.CAFingerprint {
-		return nil, &CorruptError{Path: dir, Err: errors.New("CA certificate does not match the fingerprint in the machine record")}
-	}
-	return ca, nil
-}
-
-// writeRecord writes machine.json into dir, replacing an existing one when
-// replace is set.
-func writeRecord(dir string, rec *Record, replace bool) error {
-	data, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(dir, recordFile)
-	if replace {
-		return replaceFile(path, append(data, '\n'), keyMode)
-	}
-	return writeNew(path, append(data, '\n'), keyMode)
+	return replacePair(client, ClientCertFile, ClientKeyFile, cli)
 }
 
 // replacePair replaces a certificate and its key in a staging directory.

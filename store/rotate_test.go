@@ -1,16 +1,15 @@
 package store
 
 import (
-	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -25,7 +24,8 @@ func testStore(t *testing.T) *Store {
 
 func mustCreate(t *testing.T, s *Store, name, ca string) *Machine {
 	t.Helper()
-	m, err := s.Create(CreateRequest{Name: name, CA: ca, SANs: pki.SANs{IPs: []net.IP{net.ParseIP("203.0.113.10")}}, Spec: map[string]string{"name": name}})
+	sp := generator.Spec{Name: name, IPs: []string{"203.0.113.10"}}.WithDefaults()
+	m, err := s.Create(CreateRequest{Spec: sp, CA: ca})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +58,10 @@ func TestRotateServerOnly(t *testing.T) {
 	s := testStore(t)
 	m := mustCreate(t, s, "web1", "")
 	oldServer := readCert(t, filepath.Join(s.HostDir("web1"), serverCertFile))
-	oldClient := readCert(t, filepath.Join(m.ClientDir, clientCertFile))
-	sans := pki.SANs{IPs: []net.IP{net.ParseIP("198.51.100.7")}, DNSNames: []string{"web1.example.com"}}
-	rot, err := s.Rotate(RotateRequest{Name: "web1", SANs: sans, Spec: map[string]string{"name": "web1", "ip": "198.51.100.7"}})
+	oldClient := readCert(t, filepath.Join(m.ClientDir, ClientCertFile))
+	moved := m.Spec
+	moved.IPs, moved.DNSNames = []string{"198.51.100.7"}, []string{"web1.example.com"}
+	rot, err := s.Rotate(RotateRequest{Name: "web1", Spec: &moved})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,21 +75,20 @@ func TestRotateServerOnly(t *testing.T) {
 	if err := srv.VerifyHostname("203.0.113.10"); err == nil {
 		t.Error("old SAN kept")
 	}
-	if !chains(t, filepath.Join(m.ClientDir, caCertFile), srv, x509.ExtKeyUsageServerAuth) {
+	if !chains(t, filepath.Join(m.ClientDir, ClientCAFile), srv, x509.ExtKeyUsageServerAuth) {
 		t.Error("new server certificate does not chain to the machine's CA")
 	}
-	if c := readCert(t, filepath.Join(m.ClientDir, clientCertFile)); pki.Fingerprint(c) != pki.Fingerprint(oldClient) || rot.Client != nil {
+	if c := readCert(t, filepath.Join(m.ClientDir, ClientCertFile)); pki.Fingerprint(c) != pki.Fingerprint(oldClient) || rot.Client != nil {
 		t.Error("client certificate replaced without being asked")
 	}
 	back, err := s.Load("web1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var spec bytes.Buffer
-	if json.Compact(&spec, back.Spec); spec.String() != `{"ip":"198.51.100.7","name":"web1"}` {
-		t.Errorf("spec not recorded: %s", back.Spec)
+	if !reflect.DeepEqual(back.Spec, moved) || !reflect.DeepEqual(rot.Machine.Spec, moved) {
+		t.Errorf("spec not recorded: %+v", back.Spec)
 	}
-	if _, err := s.HostFiles(back); err != nil {
+	if _, err := back.HostCerts(); err != nil {
 		t.Errorf("machine not consistent after rotation: %v", err)
 	}
 	assertModes(t, s, "web1")
@@ -97,21 +97,21 @@ func TestRotateServerOnly(t *testing.T) {
 func TestRotateClient(t *testing.T) {
 	s := testStore(t)
 	m := mustCreate(t, s, "web1", "")
-	old := readCert(t, filepath.Join(m.ClientDir, clientCertFile))
-	rot, err := s.Rotate(RotateRequest{Name: "web1", SANs: pki.SANs{DNSNames: []string{"localhost"}}, Client: true})
+	old := readCert(t, filepath.Join(m.ClientDir, ClientCertFile))
+	rot, err := s.Rotate(RotateRequest{Name: "web1", Client: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := readCert(t, filepath.Join(m.ClientDir, clientCertFile))
+	now := readCert(t, filepath.Join(m.ClientDir, ClientCertFile))
 	if pki.Fingerprint(now) == pki.Fingerprint(old) || rot.OldClient == nil || pki.Fingerprint(rot.OldClient) != pki.Fingerprint(old) {
 		t.Error("client certificate not replaced or old one not reported")
 	}
-	if !chains(t, filepath.Join(m.ClientDir, caCertFile), now, x509.ExtKeyUsageClientAuth) {
+	if !chains(t, filepath.Join(m.ClientDir, ClientCAFile), now, x509.ExtKeyUsageClientAuth) {
 		t.Error("new client certificate does not chain")
 	}
 	// The key in the client directory belongs to the new certificate.
-	certPEM, _ := os.ReadFile(filepath.Join(m.ClientDir, clientCertFile))
-	keyPEM, _ := os.ReadFile(filepath.Join(m.ClientDir, clientKeyFile))
+	certPEM, _ := os.ReadFile(filepath.Join(m.ClientDir, ClientCertFile))
+	keyPEM, _ := os.ReadFile(filepath.Join(m.ClientDir, ClientKeyFile))
 	if _, err := pki.LoadPair(certPEM, keyPEM); err != nil {
 		t.Error(err)
 	}
@@ -125,7 +125,7 @@ func TestRotateCALeavesSharedCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	teamCA := readCert(t, filepath.Join(s.CADir("team"), caCertFile))
-	rot, err := s.Rotate(RotateRequest{Name: "web1", SANs: pki.SANs{DNSNames: []string{"localhost"}}, CA: true})
+	rot, err := s.Rotate(RotateRequest{Name: "web1", CA: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +139,11 @@ func TestRotateCALeavesSharedCA(t *testing.T) {
 	if m.CA != "" || m.CAFingerprint == pki.Fingerprint(teamCA) {
 		t.Errorf("record still on the shared CA: %+v", m.Record)
 	}
-	caPath := filepath.Join(m.ClientDir, caCertFile)
+	caPath := filepath.Join(m.ClientDir, ClientCAFile)
 	for _, c := range []struct {
 		path  string
 		usage x509.ExtKeyUsage
-	}{{filepath.Join(s.HostDir("web1"), serverCertFile), x509.ExtKeyUsageServerAuth}, {filepath.Join(m.ClientDir, clientCertFile), x509.ExtKeyUsageClientAuth}} {
+	}{{filepath.Join(s.HostDir("web1"), serverCertFile), x509.ExtKeyUsageServerAuth}, {filepath.Join(m.ClientDir, ClientCertFile), x509.ExtKeyUsageClientAuth}} {
 		if !chains(t, caPath, readCert(t, c.path), c.usage) {
 			t.Errorf("%s does not chain to the new CA", c.path)
 		}
@@ -165,9 +165,10 @@ func TestRotateFailsCleanly(t *testing.T) {
 	s := testStore(t)
 	mustCreate(t, s, "web1", "")
 	before := readCert(t, filepath.Join(s.HostDir("web1"), serverCertFile))
-	// No SANs: the server certificate cannot be issued.
-	if _, err := s.Rotate(RotateRequest{Name: "web1", Client: true}); err == nil {
-		t.Fatal("rotation without SANs succeeded")
+	// A validity beyond the CA's is refused by pki once the machine is
+	// staged, and nothing changes.
+	if _, err := s.Rotate(RotateRequest{Name: "web1", Client: true, CertValidity: 20 * 365 * 24 * time.Hour}); err == nil {
+		t.Fatal("a server certificate outliving its CA was issued")
 	}
 	if pki.Fingerprint(readCert(t, filepath.Join(s.HostDir("web1"), serverCertFile))) != pki.Fingerprint(before) {
 		t.Error("a failed rotation changed the machine")
@@ -176,12 +177,20 @@ func TestRotateFailsCleanly(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Errorf("staging left behind: %v", leftovers)
 	}
-	// A validity beyond the CA's is refused by pki, and nothing changes.
-	if _, err := s.Rotate(RotateRequest{Name: "web1", SANs: pki.SANs{DNSNames: []string{"x"}}, CertValidity: 20 * 365 * 24 * time.Hour}); err == nil {
-		t.Error("a server certificate outliving its CA was issued")
+	// No addresses: the server certificate cannot be issued.
+	bare := generator.Spec{Name: "web1"}.WithDefaults()
+	if _, err := s.Rotate(RotateRequest{Name: "web1", Spec: &bare}); err == nil {
+		t.Error("rotation without addresses succeeded")
 	}
-	if _, err := s.Rotate(RotateRequest{Name: "nope", SANs: pki.SANs{DNSNames: []string{"x"}}}); !errors.Is(err, ErrNotFound) {
+	other := generator.Spec{Name: "web2", DNSNames: []string{"x"}}.WithDefaults()
+	if _, err := s.Rotate(RotateRequest{Name: "web1", Spec: &other}); err == nil {
+		t.Error("rotation to a spec of another name succeeded")
+	}
+	if _, err := s.Rotate(RotateRequest{Name: "nope"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown machine: %v", err)
+	}
+	if pki.Fingerprint(readCert(t, filepath.Join(s.HostDir("web1"), serverCertFile))) != pki.Fingerprint(before) {
+		t.Error("a refused rotation changed the machine")
 	}
 }
 
@@ -199,7 +208,7 @@ func assertModes(t *testing.T, s *Store, name string) {
 			switch {
 			case d.IsDir():
 				want = dirMode
-			case filepath.Ext(path) == ".json" || filepath.Base(path) == caKeyFile || filepath.Base(path) == serverKeyFile || filepath.Base(path) == clientKeyFile:
+			case filepath.Ext(path) == ".json" || filepath.Base(path) == caKeyFile || filepath.Base(path) == serverKeyFile || filepath.Base(path) == ClientKeyFile:
 				want = keyMode
 			}
 			if fi.Mode().Perm() != want {

@@ -29,17 +29,25 @@ func (s *Store) now() time.Time {
 
 // DefaultRoot returns $DOCKBAKE_STORAGE_PATH, else ~/.docker/dockbake.
 func DefaultRoot(getenv func(string) string) (string, error) {
-	if p := getenv("DOCKBAKE_STORAGE_PATH"); p != "" {
+	return DockerPath(getenv, "DOCKBAKE_STORAGE_PATH", "dockbake")
+}
+
+// DockerPath returns the value of the environment variable name, else
+// ~/.docker/dir: where the docker CLI (DOCKER_CONFIG), Docker Machine
+// (MACHINE_STORAGE_PATH) and dockbake keep their state. An empty dir is
+// ~/.docker itself. getenv supplies the variable and $HOME.
+func DockerPath(getenv func(string) string, name, dir string) (string, error) {
+	if p := getenv(name); p != "" {
 		return p, nil
 	}
 	home := getenv("HOME")
 	if home == "" {
 		var err error
 		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("finding the home directory for the default store: %w (set --storage-path)", err)
+			return "", fmt.Errorf("finding the home directory for %s: %w (set %s)", filepath.Join("~", ".docker", dir), err, name)
 		}
 	}
-	return filepath.Join(home, ".docker", "dockbake"), nil
+	return filepath.Join(home, ".docker", dir), nil
 }
 
 // Open returns the store at root, creating its directory (0700) if needed.
@@ -88,6 +96,11 @@ func (s *Store) CADir(name string) string { return filepath.Join(s.Root, "cas", 
 
 // Names lists the machines in the store, sorted.
 func (s *Store) Names() ([]string, error) {
+	unlock, err := s.rlock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	entries, err := os.ReadDir(filepath.Join(s.Root, "hosts"))
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -105,9 +118,10 @@ func (s *Store) Names() ([]string, error) {
 	return names, nil
 }
 
-// Exists reports whether any part of machine name is in the store.
+// Exists reports whether any part of machine name is in the store. It
+// takes no lock: a writer asks it under its own, others only for a hint.
 func (s *Store) Exists(name string) bool {
-	return exists(s.HostDir(name)) || exists(s.ClientDir(name))
+	return PathExists(s.HostDir(name)) || PathExists(s.ClientDir(name))
 }
 
 // Remove deletes a machine: its client directory, record and keys. A shared
@@ -131,7 +145,7 @@ func (s *Store) Remove(name string) error {
 	defer os.RemoveAll(trash)
 	var moved []string
 	for i, dir := range []string{s.HostDir(name), s.ClientDir(name)} {
-		if !exists(dir) {
+		if !PathExists(dir) {
 			continue
 		}
 		to := filepath.Join(trash, fmt.Sprint(i))

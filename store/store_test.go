@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,11 +25,13 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
+// spec is a valid machine spec for name at 203.0.113.10 and localhost.
+func spec(name string) generator.Spec {
+	return generator.Spec{Name: name, IPs: []string{"203.0.113.10"}, DNSNames: []string{"localhost"}}.WithDefaults()
+}
+
 func req(name string) CreateRequest {
-	return CreateRequest{
-		Name: name, SANs: pki.SANs{IPs: []net.IP{net.ParseIP("203.0.113.10")}, DNSNames: []string{"localhost"}},
-		Spec: map[string]string{"name": name}, ToolVersion: "test",
-	}
+	return CreateRequest{Spec: spec(name), ToolVersion: "test"}
 }
 
 // tree lists every path below root with its permission bits.
@@ -83,7 +84,7 @@ func TestClientAndServerChainToMachineCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hf, err := s.HostFiles(m)
+	hf, err := m.HostCerts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +95,7 @@ func TestClientAndServerChainToMachineCA(t *testing.T) {
 	if _, err := srv.Verify(x509.VerifyOptions{Roots: roots, DNSName: "203.0.113.10"}); err != nil {
 		t.Errorf("server cert: %v", err)
 	}
-	cliPEM, _ := s.ClientCert(m)
-	cli, _ := pki.ParseCertificate(cliPEM)
+	cli, _ := m.ClientCert()
 	if _, err := cli.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Errorf("client cert: %v", err)
 	}
@@ -181,9 +181,9 @@ func TestNoOverwriteWithoutForce(t *testing.T) {
 func TestFailedCreateWritesNothing(t *testing.T) {
 	s := newStore(t)
 	r := req("web1")
-	r.SANs = pki.SANs{} // a server certificate needs a SAN
+	r.CertValidity = 20 * 365 * 24 * time.Hour // the CA is staged, the server certificate fails
 	if _, err := s.Create(r); err == nil {
-		t.Fatal("create without SANs succeeded")
+		t.Fatal("create of a certificate outliving its CA succeeded")
 	}
 	if s.Exists("web1") {
 		t.Error("a failed create left a machine behind")
@@ -234,8 +234,17 @@ func TestTamperedCAIsDetected(t *testing.T) {
 	other, _ := s.Create(req("other"))
 	otherCA, _ := os.ReadFile(filepath.Join(other.ClientDir, "ca.pem"))
 	os.WriteFile(filepath.Join(m.ClientDir, "ca.pem"), otherCA, 0o644)
-	if _, err := s.HostFiles(m); err == nil || !strings.Contains(err.Error(), "fingerprint") {
+	m, err := s.Load("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.HostCerts(); err == nil || !strings.Contains(err.Error(), "fingerprint") {
 		t.Errorf("swapped CA not detected: %v", err)
+	}
+	// Whoever reads the CA certificate, to verify a host against it, gets
+	// the same check.
+	if _, err := m.CACert(); err == nil || !strings.Contains(err.Error(), "fingerprint") {
+		t.Errorf("swapped CA trusted: %v", err)
 	}
 }
 
@@ -297,14 +306,14 @@ func TestFailedCreateLeavesNoSharedCA(t *testing.T) {
 	if _, err := s.Create(r); err == nil || !strings.Contains(err.Error(), "outlive its CA") {
 		t.Fatalf("err = %v", err)
 	}
-	if exists(s.CADir("fleet")) {
+	if PathExists(s.CADir("fleet")) {
 		t.Error("a failed create left the new shared CA behind")
 	}
 	r.CertValidity = 0
 	if _, err := s.Create(r); err != nil {
 		t.Fatal(err)
 	}
-	if !exists(filepath.Join(s.CADir("fleet"), "ca-key.pem")) {
+	if !PathExists(filepath.Join(s.CADir("fleet"), "ca-key.pem")) {
 		t.Error("the shared CA was not placed")
 	}
 }

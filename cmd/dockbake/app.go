@@ -13,9 +13,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-// env is everything the commands touch outside themselves, injected so that
-// tests run the real app in-process.
-type env struct {
+// proc is everything of the process that the commands touch: its standard
+// streams, environment and command line, injected so that tests run the
+// real app in-process.
+type proc struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
@@ -27,7 +28,7 @@ func toolVersion() string {
 	return buildOf(version, commit, bi, ok).Version
 }
 
-func newApp(e *env) *cli.App {
+func newApp(p *proc) *cli.App {
 	return &cli.App{
 		Name:    "dockbake",
 		Usage:   "remote Docker hosts with TLS done right, set up by cloud-init, no SSH",
@@ -37,14 +38,14 @@ func newApp(e *env) *cli.App {
 				Usage: "store `DIR` (default ~/.docker/dockbake)"},
 		},
 		Commands: []*cli.Command{
-			createCommand(e), renderCommand(e), envCommand(e), lsCommand(e),
-			inspectCommand(e), urlCommand(e), configCommand(e), rmCommand(e),
-			regenerateCommand(e), verifyCommand(e), contextCommand(e), clientCommand(e),
-			importCommand(e), completionCommand(e), versionCommand(e), completeCommand(e),
+			createCommand(p), renderCommand(p), envCommand(p), lsCommand(p),
+			inspectCommand(p), urlCommand(p), configCommand(p), rmCommand(p),
+			regenerateCommand(p), verifyCommand(p), contextCommand(p), clientCommand(p),
+			importCommand(p), completionCommand(p), versionCommand(p), completeCommand(p),
 		},
-		Reader:                    e.stdin,
-		Writer:                    e.stdout,
-		ErrWriter:                 e.stderr,
+		Reader:                    p.stdin,
+		Writer:                    p.stdout,
+		ErrWriter:                 p.stderr,
 		DisableSliceFlagSeparator: true, // a label value may contain commas
 		HideHelpCommand:           true,
 		ExitErrHandler:            func(*cli.Context, error) {},
@@ -52,14 +53,14 @@ func newApp(e *env) *cli.App {
 }
 
 // run executes the app and turns its error into messages and an exit code.
-func run(args []string, e *env) int {
-	e.args = args
-	app := newApp(e)
+func run(args []string, p *proc) int {
+	p.args = args
+	app := newApp(p)
 	err := app.Run(reorderArgs(app, args))
 	if err == nil {
 		return 0
 	}
-	printError(e.stderr, err)
+	printError(p.stderr, err)
 	return 1
 }
 
@@ -90,6 +91,16 @@ func printError(w io.Writer, err error) {
 	if errors.As(err, &h) && h.hint != "" {
 		fmt.Fprintf(w, "dockbake: hint: %s\n", h.hint)
 	}
+}
+
+// warnf prints a warning: a problem that does not stop the command.
+func warnf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "dockbake: warning: "+format+"\n", args...)
+}
+
+// notef prints a note: something to know that is not a problem.
+func notef(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "dockbake: note: "+format+"\n", args...)
 }
 
 // reorderArgs moves a subcommand's flags in front of its positional

@@ -16,7 +16,7 @@ import (
 	"github.com/dockbake/dockbake/store"
 )
 
-func clientCommand(e *env) *cli.Command {
+func clientCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:  "client",
 		Usage: "issue and list extra client certificates of a machine, for teammates",
@@ -35,21 +35,21 @@ dockbake regenerate-certs NAME --ca and issue new certificates to everyone else.
 					&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "certificate lifetime (`DAYS`d or a Go duration)"},
 					&cli.BoolFlag{Name: "force", Usage: "replace an existing directory, and issue again for a USER who has a certificate"},
 				},
-				Action: func(c *cli.Context) error { return clientAdd(c, e) },
+				Action: func(c *cli.Context) error { return clientAdd(c, p) },
 			},
 			{
 				Name:      "ls",
 				Usage:     "list a machine's client certificates and whether its CA still accepts them",
 				ArgsUsage: "NAME",
 				Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
-				Action:    func(c *cli.Context) error { return clientList(c, e) },
+				Action:    func(c *cli.Context) error { return clientList(c, p) },
 			},
 		},
 	}
 }
 
-func clientAdd(c *cli.Context, e *env) error {
-	name, err := machineArg(c)
+func clientAdd(c *cli.Context, p *proc) error {
+	name, err := machineNameArg(c)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func clientAdd(c *cli.Context, e *env) error {
 	if len(errs) > 0 {
 		return withHint(errors.Join(errs...), "dockbake client add %s --user alice", name)
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, p, name)
 	if err != nil {
 		return err
 	}
@@ -78,22 +78,22 @@ func clientAdd(c *cli.Context, e *env) error {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	got, err := l.Store.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
+	got, err := s.AddClient(store.ClientRequest{Machine: name, User: user, Validity: validity, Dir: dir, Force: c.Bool("force")})
 	if errors.Is(err, store.ErrExists) {
 		return withHint(err, "add --force to issue another (an earlier certificate stays valid until it expires), or choose another --output")
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Issued a client certificate for %s on %s, valid until %s, in %s\n", user, name, day(got.Cert.NotAfter), dir)
+	fmt.Fprintf(p.stderr, "Issued a client certificate for %s on %s, valid until %s, in %s\n", user, name, day(got.Cert.NotAfter), dir)
 	if got.Replaced != nil {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s's earlier certificate stays valid until %s: dockerd checks no revocation list (dockbake regenerate-certs %s --ca cuts off every old certificate)\n", user, day(got.Replaced.NotAfter), name)
+		warnf(p.stderr, "%s's earlier certificate stays valid until %s: dockerd checks no revocation list (dockbake regenerate-certs %s --ca cuts off every old certificate)", user, day(got.Replaced.NotAfter), name)
 	}
-	if l.Record.CA != "" {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s uses the shared CA %q: this certificate also opens every other machine on it\n", name, l.Record.CA)
+	if m.CA != "" {
+		warnf(p.stderr, "%s uses the shared CA %q: this certificate also opens every other machine on it", name, m.CA)
 	}
-	fmt.Fprintf(e.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
-	fmt.Fprintf(e.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", l.Spec.URL(), generator.ShellQuote(dir))
+	fmt.Fprintf(p.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
+	fmt.Fprintf(p.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", m.Spec.URL(), generator.ShellQuote(dir))
 	return nil
 }
 
@@ -107,39 +107,37 @@ type clientRow struct {
 	Status      string    `json:"status"`
 }
 
-func clientList(c *cli.Context, e *env) error {
+func clientList(c *cli.Context, p *proc) error {
 	format := c.String("format")
 	if format != "table" && format != "json" {
 		return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake client ls NAME --format json")
 	}
-	l, err := argMachine(c, e)
+	s, m, err := loadMachineArg(c, p)
 	if err != nil {
 		return err
 	}
-	ca, err := l.Store.CACert(l.Record)
+	ca, err := m.CACert()
 	if err != nil {
 		return err
 	}
-	clients, err := l.Store.Clients(l.Record)
+	clients, err := s.Clients(m)
 	if err != nil {
 		return err
 	}
-	now := l.Store.Now()
+	now := s.Now()
 	rows := []clientRow{}
-	if data, err := l.Store.ClientCert(l.Record); err == nil {
-		if own, err := pki.ParseCertificate(data); err == nil {
-			rows = append(rows, newClientRow("(own)", own, ca, now))
-		}
+	if own, err := m.ClientCert(); err == nil {
+		rows = append(rows, newClientRow("(own)", own, ca, now))
 	}
 	for _, cl := range clients {
 		rows = append(rows, newClientRow(cl.User, cl.Cert, ca, now))
 	}
 	if format == "json" {
-		enc := json.NewEncoder(e.stdout)
+		enc := json.NewEncoder(p.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
+	tw := tabwriter.NewWriter(p.stdout, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "USER\tISSUED\tEXPIRES\tDAYS\tSTATUS")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.User, day(r.Issued), day(r.Expires), r.DaysLeft, r.Status)

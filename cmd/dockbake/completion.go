@@ -19,7 +19,7 @@ import (
 // older PowerShell drops) given the words before it, one per line.
 const completeCmd = "__complete"
 
-func completionCommand(e *env) *cli.Command {
+func completionCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print the shell completion script for bash, zsh, fish or powershell",
@@ -41,13 +41,13 @@ Machine names complete from the store.`,
 			if !ok {
 				return withHint(fmt.Errorf("no completion for shell %q: use bash, zsh, fish or powershell", c.Args().First()), "dockbake completion bash")
 			}
-			_, err := fmt.Fprint(e.stdout, script)
+			_, err := fmt.Fprint(p.stdout, script)
 			return err
 		},
 	}
 }
 
-func completeCommand(e *env) *cli.Command {
+func completeCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:            completeCmd,
 		Hidden:          true,
@@ -58,9 +58,9 @@ func completeCommand(e *env) *cli.Command {
 				return fmt.Errorf("usage: dockbake %s :CURRENT [WORD...]", completeCmd)
 			}
 			cur := strings.TrimPrefix(args[0], ":")
-			for _, cand := range candidates(c.App, e, args[1:], cur) {
+			for _, cand := range candidates(c.App, p, args[1:], cur) {
 				if strings.HasPrefix(cand, cur) {
-					fmt.Fprintln(e.stdout, cand)
+					fmt.Fprintln(p.stdout, cand)
 				}
 			}
 			return nil
@@ -120,7 +120,7 @@ func locate(app *cli.App, words []string) position {
 
 // candidates lists what may come at the cursor; the caller filters them by
 // the prefix typed.
-func candidates(app *cli.App, e *env, words []string, cur string) []string {
+func candidates(app *cli.App, p *proc, words []string, cur string) []string {
 	pos := locate(app, words)
 	switch {
 	case pos.valueOf != nil:
@@ -144,9 +144,9 @@ func candidates(app *cli.App, e *env, words []string, cur string) []string {
 	case pos.cmd.Name == "completion" && len(pos.positional) == 0:
 		return []string{"bash", "zsh", "fish", "powershell"}
 	case pos.cmd.Name == "import-docker-machine":
-		return append(out, dockerMachineNames(e, pos.values["machine-storage-path"])...)
+		return append(out, dockerMachineNames(p, pos.values["machine-storage-path"])...)
 	case strings.HasPrefix(pos.cmd.ArgsUsage, "NAME") && len(pos.positional) == 0:
-		return append(out, machineNames(e, pos.values["storage-path"])...)
+		return append(out, machineNames(p, pos.values["storage-path"])...)
 	}
 	return out
 }
@@ -177,10 +177,10 @@ func flagNames(flags []cli.Flag) []string {
 }
 
 // machineNames lists the store's machines without creating the store.
-func machineNames(e *env, root string) []string {
+func machineNames(p *proc, root string) []string {
 	if root == "" {
 		var err error
-		if root, err = store.DefaultRoot(e.getenv); err != nil {
+		if root, err = store.DefaultRoot(p.getenv); err != nil {
 			return nil
 		}
 	}
@@ -193,10 +193,10 @@ func machineNames(e *env, root string) []string {
 }
 
 // dockerMachineNames lists the machines of a Docker Machine store.
-func dockerMachineNames(e *env, root string) []string {
+func dockerMachineNames(p *proc, root string) []string {
 	if root == "" {
 		var err error
-		if root, err = dmimport.DefaultRoot(e.getenv); err != nil {
+		if root, err = dmimport.DefaultRoot(p.getenv); err != nil {
 			return nil
 		}
 	}

@@ -2,30 +2,29 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-func configCommand(e *env) *cli.Command {
+func configCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "config",
 		Usage:     "print the docker CLI's TLS flags for a machine, for docker $(dockbake config NAME) ps",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := loadMachineArg(c, p)
 			if err != nil {
 				return err
 			}
-			dir := l.Record.ClientDir
+			dir := m.ClientDir
 			// $(...) splits on white space and expands globs, and no quoting
 			// survives it: say so rather than print flags that break.
 			if strings.ContainsAny(dir, " \t\n*?[") {
-				fmt.Fprintf(e.stderr, "dockbake: warning: the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead\n", dir, l.Record.Name)
+				warnf(p.stderr, "the path %q does not survive $(...); use eval \"$(dockbake env %s)\" instead", dir, m.Name)
 			}
-			_, err = fmt.Fprintf(e.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n",
-				filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), l.Spec.URL())
+			cf := m.ClientFiles()
+			_, err = fmt.Fprintf(p.stdout, "--tlsverify\n--tlscacert=%s\n--tlscert=%s\n--tlskey=%s\n-H=%s\n", cf.CA, cf.Cert, cf.Key, m.Spec.URL())
 			return err
 		},
 	}

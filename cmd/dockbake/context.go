@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,7 +17,7 @@ import (
 	"github.com/dockbake/dockbake/store"
 )
 
-func contextCommand(e *env) *cli.Command {
+func contextCommand(p *proc) *cli.Command {
 	nameFlag := &cli.StringFlag{Name: "name", Usage: "docker context `NAME` (default: the machine's name)"}
 	return &cli.Command{
 		Name:      "context",
@@ -32,14 +29,14 @@ it is not. The context holds copies of the client certificate: run this again
 after regenerate-certs --client or --ca.`,
 		Flags: []cli.Flag{nameFlag,
 			&cli.BoolFlag{Name: "force", Usage: "replace a context of that name that dockbake did not make"}},
-		Action: func(c *cli.Context) error { return contextCreate(c, e) },
+		Action: func(c *cli.Context) error { return contextCreate(c, p) },
 		Subcommands: []*cli.Command{{
 			Name:      "rm",
 			Usage:     "remove a machine's docker context",
 			ArgsUsage: "NAME",
 			Flags: []cli.Flag{nameFlag,
 				&cli.BoolFlag{Name: "force", Usage: "remove it even if it is the current context or dockbake did not make it"}},
-			Action: func(c *cli.Context) error { return contextRemove(c, e) },
+			Action: func(c *cli.Context) error { return contextRemove(c, p) },
 		}},
 	}
 }
@@ -47,21 +44,7 @@ after regenerate-certs --client or --ca.`,
 // dockerContext is a docker CLI context for a machine.
 type dockerContext struct {
 	Name, Description, Host string
-	CA, Cert, Key           string // paths of the client files
-}
-
-// contextMeta is the docker CLI's contexts/meta/ID/meta.json.
-type contextMeta struct {
-	Name     string
-	Metadata struct {
-		Description string `json:",omitempty"`
-	}
-	Endpoints map[string]contextEndpoint
-}
-
-type contextEndpoint struct {
-	Host          string `json:",omitempty"`
-	SkipTLSVerify bool
+	store.ClientFiles       // the paths of the files the context copies
 }
 
 // The docker CLI's rule for context names (cli/context/store).
@@ -81,12 +64,12 @@ func contextName(c *cli.Context, machine string) (string, error) {
 
 func description(machine string) string { return "dockbake machine " + machine }
 
-func contextCreate(c *cli.Context, e *env) error {
-	machine, err := machineArg(c)
+func contextCreate(c *cli.Context, p *proc) error {
+	machine, err := machineNameArg(c)
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, machine)
+	_, m, err := loadMachine(c, p, machine)
 	if err != nil {
 		return err
 	}
@@ -94,17 +77,15 @@ func contextCreate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	dir := l.Record.ClientDir
-	dc := dockerContext{Name: name, Description: description(machine), Host: l.Spec.URL(),
-		CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
-	cfgDir, err := dockerConfigDir(e)
+	dc := dockerContext{Name: name, Description: description(machine), Host: m.Spec.URL(), ClientFiles: m.ClientFiles()}
+	cfgDir, err := dockerConfigDir(p)
 	if err != nil {
 		return err
 	}
 	var old *contextMeta
-	docker, haveCLI := findDocker(e)
+	docker, haveCLI := findDocker(p)
 	if haveCLI {
-		old, err = inspectWithCLI(c.Context, e, docker, cfgDir, name)
+		old, err = inspectWithCLI(c.Context, p, docker, cfgDir, name)
 	} else {
 		old, err = readContextMeta(cfgDir, name)
 	}
@@ -116,7 +97,7 @@ func contextCreate(c *cli.Context, e *env) error {
 			"choose another --name, or add --force to replace it")
 	}
 	if haveCLI {
-		err = writeWithCLI(c.Context, e, docker, cfgDir, dc, old != nil)
+		err = writeWithCLI(c.Context, p, docker, cfgDir, dc, old != nil)
 	} else {
 		err = writeContextStore(cfgDir, dc)
 	}
@@ -130,13 +111,13 @@ func contextCreate(c *cli.Context, e *env) error {
 	if !haveCLI {
 		how = "in " + filepath.Join(cfgDir, "contexts") + " (the docker CLI is not installed here)"
 	}
-	fmt.Fprintf(e.stderr, "%s docker context %s for %s (%s) %s\n", verb, name, machine, dc.Host, how)
-	fmt.Fprintf(e.stderr, "Use it with: docker --context %s ps, or make it the default with: docker context use %s\n", name, name)
+	fmt.Fprintf(p.stderr, "%s docker context %s for %s (%s) %s\n", verb, name, machine, dc.Host, how)
+	fmt.Fprintf(p.stderr, "Use it with: docker --context %s ps, or make it the default with: docker context use %s\n", name, name)
 	return nil
 }
 
-func contextRemove(c *cli.Context, e *env) error {
-	machine, err := machineArg(c)
+func contextRemove(c *cli.Context, p *proc) error {
+	machine, err := machineNameArg(c)
 	if err != nil {
 		return err
 	}
@@ -144,14 +125,14 @@ func contextRemove(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	cfgDir, err := dockerConfigDir(e)
+	cfgDir, err := dockerConfigDir(p)
 	if err != nil {
 		return err
 	}
-	docker, haveCLI := findDocker(e)
+	docker, haveCLI := findDocker(p)
 	var old *contextMeta
 	if haveCLI {
-		old, err = inspectWithCLI(c.Context, e, docker, cfgDir, name)
+		old, err = inspectWithCLI(c.Context, p, docker, cfgDir, name)
 	} else {
 		old, err = readContextMeta(cfgDir, name)
 	}
@@ -169,40 +150,31 @@ func contextRemove(c *cli.Context, e *env) error {
 		if c.Bool("force") {
 			args = append(args, "--force")
 		}
-		if _, err := runDocker(c.Context, e, docker, cfgDir, args...); err != nil {
+		if _, err := runDocker(c.Context, p, docker, cfgDir, args...); err != nil {
 			return withHint(err, "if it is the current context, run docker context use default first, or add --force")
 		}
 	} else if err := removeContextStore(cfgDir, name, c.Bool("force")); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Removed docker context %s\n", name)
+	fmt.Fprintf(p.stderr, "Removed docker context %s\n", name)
 	return nil
 }
 
-// dockerConfigDir is where the docker CLI keeps its configuration.
-func dockerConfigDir(e *env) (string, error) {
-	if d := e.getenv("DOCKER_CONFIG"); d != "" {
-		return d, nil
-	}
-	home := e.getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("finding the docker CLI's configuration: %w (set DOCKER_CONFIG)", err)
-		}
-	}
-	return filepath.Join(home, ".docker"), nil
+// dockerConfigDir is where the docker CLI keeps its configuration:
+// $DOCKER_CONFIG, else ~/.docker.
+func dockerConfigDir(p *proc) (string, error) {
+	return store.DockerPath(p.getenv, "DOCKER_CONFIG", "")
 }
 
 // findDocker looks for the docker CLI in the PATH of the environment given.
-func findDocker(e *env) (string, bool) {
-	for _, dir := range filepath.SplitList(e.getenv("PATH")) {
+func findDocker(p *proc) (string, bool) {
+	for _, dir := range filepath.SplitList(p.getenv("PATH")) {
 		if dir == "" {
 			continue
 		}
-		p := filepath.Join(dir, "docker")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, true
+		path := filepath.Join(dir, "docker")
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return path, true
 		}
 	}
 	return "", false
@@ -211,7 +183,7 @@ func findDocker(e *env) (string, bool) {
 // runDocker runs the docker CLI on the context store in cfgDir. Variables
 // that would point it at some host are left out: they do not matter for
 // managing contexts, and DOCKER_CONTEXT could name one that is gone.
-func runDocker(ctx context.Context, e *env, docker, cfgDir string, args ...string) ([]byte, error) {
+func runDocker(ctx context.Context, p *proc, docker, cfgDir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, docker, args...)
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
@@ -222,7 +194,7 @@ func runDocker(ctx context.Context, e *env, docker, cfgDir string, args ...strin
 	}
 	cmd.Env = append(cmd.Env, "DOCKER_CONFIG="+cfgDir)
 	for _, k := range []string{"PATH", "HOME"} {
-		if v := e.getenv(k); v != "" {
+		if v := p.getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
@@ -235,8 +207,8 @@ func runDocker(ctx context.Context, e *env, docker, cfgDir string, args ...strin
 }
 
 // inspectWithCLI returns the context's metadata, or nil if there is none.
-func inspectWithCLI(ctx context.Context, e *env, docker, cfgDir, name string) (*contextMeta, error) {
-	out, err := runDocker(ctx, e, docker, cfgDir, "context", "ls", "--format", "{{.Name}}")
+func inspectWithCLI(ctx context.Context, p *proc, docker, cfgDir, name string) (*contextMeta, error) {
+	out, err := runDocker(ctx, p, docker, cfgDir, "context", "ls", "--format", "{{.Name}}")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +219,7 @@ func inspectWithCLI(ctx context.Context, e *env, docker, cfgDir, name string) (*
 	if !found {
 		return nil, nil
 	}
-	out, err = runDocker(ctx, e, docker, cfgDir, "context", "inspect", name)
+	out, err = runDocker(ctx, p, docker, cfgDir, "context", "inspect", name)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +230,7 @@ func inspectWithCLI(ctx context.Context, e *env, docker, cfgDir, name string) (*
 	return &metas[0], nil
 }
 
-func writeWithCLI(ctx context.Context, e *env, docker, cfgDir string, dc dockerContext, update bool) error {
+func writeWithCLI(ctx context.Context, p *proc, docker, cfgDir string, dc dockerContext, update bool) error {
 	// The docker CLI reads --docker as one CSV record, so quote it as one:
 	// a path may contain a comma or a quote.
 	var b strings.Builder
@@ -269,116 +241,6 @@ func writeWithCLI(ctx context.Context, e *env, docker, cfgDir string, dc dockerC
 	if update {
 		verb = "update"
 	}
-	_, err := runDocker(ctx, e, docker, cfgDir, "context", verb, dc.Name, "--description", dc.Description, "--docker", strings.TrimSuffix(b.String(), "\n"))
+	_, err := runDocker(ctx, p, docker, cfgDir, "context", verb, dc.Name, "--description", dc.Description, "--docker", strings.TrimSuffix(b.String(), "\n"))
 	return err
-}
-
-// contextID is the directory name of a context in the docker CLI's store:
-// the hex SHA-256 of its name.
-func contextID(name string) string {
-	sum := sha256.Sum256([]byte(name))
-	return hex.EncodeToString(sum[:])
-}
-
-func readContextMeta(cfgDir, name string) (*contextMeta, error) {
-	path := filepath.Join(cfgDir, "contexts", "meta", contextID(name), "meta.json")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var m contextMeta
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("docker context %q: %s: %w", name, path, err)
-	}
-	return &m, nil
-}
-
-// writeContextStore writes a context the way the docker CLI does: the TLS
-// files (0600, in 0700 directories) first, staged and renamed into place,
-// then meta.json, so a context never points at missing files.
-func writeContextStore(cfgDir string, dc dockerContext) error {
-	id := contextID(dc.Name)
-	tlsRoot := filepath.Join(cfgDir, "contexts", "tls")
-	if err := os.MkdirAll(tlsRoot, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(tlsRoot, "."+id+"-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.Mkdir(filepath.Join(tmp, "docker"), 0o700); err != nil {
-		return err
-	}
-	for name, src := range map[string]string{"ca.pem": dc.CA, "cert.pem": dc.Cert, "key.pem": dc.Key} {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		if err := store.WriteFileAtomic(filepath.Join(tmp, "docker", name), data, 0o600); err != nil {
-			return err
-		}
-	}
-	final, old := filepath.Join(tlsRoot, id), tmp+".old"
-	if _, err := os.Lstat(final); err == nil {
-		if err := os.Rename(final, old); err != nil {
-			return err
-		}
-		defer os.RemoveAll(old)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Rename(old, final) // the existing context keeps its files
-		return err
-	}
-	meta := contextMeta{Name: dc.Name, Endpoints: map[string]contextEndpoint{"docker": {Host: dc.Host}}}
-	meta.Metadata.Description = dc.Description
-	data, err := json.Marshal(meta)
-	if err != nil {
-		return err
-	}
-	metaDir := filepath.Join(cfgDir, "contexts", "meta", id)
-	if err := os.MkdirAll(metaDir, 0o755); err != nil {
-		return err
-	}
-	return store.WriteFileAtomic(filepath.Join(metaDir, "meta.json"), data, 0o644)
-}
-
-// removeContextStore deletes a context from the docker CLI's store. Like
-// docker context rm, it refuses the current context unless forced, and then
-// makes "default" current again.
-func removeContextStore(cfgDir, name string, force bool) error {
-	cfgPath := filepath.Join(cfgDir, "config.json")
-	cfg := map[string]json.RawMessage{}
-	data, err := os.ReadFile(cfgPath)
-	if err == nil {
-		if err := json.Unmarshal(data, &cfg); err != nil {
-			return fmt.Errorf("%s: %w", cfgPath, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	var current string
-	json.Unmarshal(cfg["currentContext"], &current)
-	if current == name {
-		if !force {
-			return withHint(fmt.Errorf("docker context %q is the current one", name), "run docker context use default first, or add --force")
-		}
-		delete(cfg, "currentContext")
-		out, err := json.MarshalIndent(cfg, "", "\t")
-		if err != nil {
-			return err
-		}
-		if err := store.WriteFileAtomic(cfgPath, out, 0o600); err != nil {
-			return err
-		}
-	}
-	for _, kind := range []string{"meta", "tls"} {
-		if err := os.RemoveAll(filepath.Join(cfgDir, "contexts", kind, contextID(name))); err != nil {
-			return err
-		}
-	}
-	return nil
 }

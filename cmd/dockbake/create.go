@@ -13,8 +13,8 @@ import (
 	"github.com/dockbake/dockbake/store"
 )
 
-func createCommand(e *env) *cli.Command {
-	flags := append(specFlags(), append(outputFlags,
+func createCommand(p *proc) *cli.Command {
+	flags := append(specFlags(), append(outputFlags(),
 		&cli.StringFlag{Name: "key-type", Value: string(pki.DefaultKeyType), Usage: "key algorithm: " + keyTypeNames()},
 		&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "server and client certificate lifetime (`DAYS`d or a Go duration)"},
 		&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
@@ -26,7 +26,7 @@ func createCommand(e *env) *cli.Command {
 		Usage:     "create a machine's certificates and print its cloud-init user-data",
 		ArgsUsage: "NAME",
 		Flags:     flags,
-		Action:    func(c *cli.Context) error { return create(c, e) },
+		Action:    func(c *cli.Context) error { return create(c, p) },
 	}
 }
 
@@ -68,7 +68,7 @@ func specFromFlags(c *cli.Context, name string) generator.Spec {
 
 // createRequest checks every input and reports all problems at once.
 func createRequest(c *cli.Context) (store.CreateRequest, error) {
-	name, err := machineArg(c)
+	name, err := machineNameArg(c)
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
@@ -92,8 +92,8 @@ func createRequest(c *cli.Context) (store.CreateRequest, error) {
 		return store.CreateRequest{}, withHint(errors.Join(errs...), "dockbake create --help lists the flags")
 	}
 	return store.CreateRequest{
-		Name: name, SANs: spec.SANs(), CA: c.String("ca"), KeyType: kt,
-		CertValidity: certValidity, CAValidity: caValidity, Spec: spec,
+		Spec: spec, CA: c.String("ca"), KeyType: kt,
+		CertValidity: certValidity, CAValidity: caValidity,
 		ToolVersion: toolVersion(), Force: c.Bool("force"),
 	}, nil
 }
@@ -119,7 +119,7 @@ func keyTypeNames() string {
 	return strings.Join(names, ", ")
 }
 
-func create(c *cli.Context, e *env) error {
+func create(c *cli.Context, p *proc) error {
 	req, err := createRequest(c)
 	if err != nil {
 		return err
@@ -127,16 +127,16 @@ func create(c *cli.Context, e *env) error {
 	if err := checkOutput(c); err != nil {
 		return err
 	}
-	if err := checkOutputFlags(c, specFromFlags(c, req.Name)); err != nil {
+	if err := checkOutputFlags(c, req.Spec); err != nil {
 		return withHint(err, "dockbake create --help lists the output flags")
 	}
-	s, err := openStore(c, e)
+	s, err := openStore(c, p)
 	if err != nil {
 		return err
 	}
 	m, err := s.Create(req)
 	if errors.Is(err, store.ErrExists) {
-		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Name)
+		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Spec.Name)
 	}
 	if errors.Is(err, pki.ErrOutlivesCA) {
 		return withHint(err, "give a shorter --cert-validity (or a longer --ca-validity for a new CA)")
@@ -144,11 +144,11 @@ func create(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, m.Name)
+	_, m, err = loadMachine(c, p, m.Name)
 	if err != nil {
 		return err
 	}
-	ud, err := userData(c, e, l)
+	ud, err := userData(c, p, m)
 	if err != nil {
 		return err
 	}
@@ -156,15 +156,15 @@ func create(c *cli.Context, e *env) error {
 	if req.CA != "" {
 		ca = fmt.Sprintf("the shared CA %q", req.CA)
 	}
-	fmt.Fprintf(e.stderr, "Created machine %s (%s) with %s\n", m.Name, l.Spec.URL(), ca)
-	fmt.Fprintf(e.stderr, "Client certificates: %s\n", m.ClientDir)
-	if err := writeOutput(c, e, ud); err != nil {
+	fmt.Fprintf(p.stderr, "Created machine %s (%s) with %s\n", m.Name, m.Spec.URL(), ca)
+	fmt.Fprintf(p.stderr, "Client certificates: %s\n", m.ClientDir)
+	if err := writeOutput(c, p, ud); err != nil {
 		return err
 	}
 	if generator.Format(c.String("format")) == generator.FormatScript {
-		fmt.Fprintf(e.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: eval \"$(dockbake env %s)\"\n", m.Name)
+		fmt.Fprintf(p.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: eval \"$(dockbake env %s)\"\n", m.Name)
 	} else {
-		fmt.Fprintf(e.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
+		fmt.Fprintf(p.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/dockbake/dockbake/generator"
 )
 
-func envCommand(e *env) *cli.Command {
+func envCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "env",
 		Usage:     "print the shell code that points the docker CLI at a machine",
@@ -22,40 +22,40 @@ The values are quoted for the shell, so a storage path with spaces or quotes sur
 			&cli.BoolFlag{Name: "unset", Aliases: []string{"u"}, Usage: "print the code that unsets the variables instead"},
 			&cli.BoolFlag{Name: "no-proxy", Usage: "add the host to NO_PROXY (once), or remove it with --unset"},
 		},
-		Action: func(c *cli.Context) error { return printEnv(c, e) },
+		Action: func(c *cli.Context) error { return printEnv(c, p) },
 	}
 }
 
-func printEnv(c *cli.Context, e *env) error {
-	sh, err := pickShell(c, e)
+func printEnv(c *cli.Context, p *proc) error {
+	sh, err := pickShell(c, p)
 	if err != nil {
 		return err
 	}
-	req := generator.EnvRequest{Shell: sh, Unset: c.Bool("unset"), NoProxy: c.Bool("no-proxy"), Command: hintCommand(e)}
+	req := generator.EnvRequest{Shell: sh, Unset: c.Bool("unset"), NoProxy: c.Bool("no-proxy"), Command: hintCommand(p)}
 	if !req.Unset || req.NoProxy || c.NArg() > 0 {
-		name, err := machineArg(c)
+		name, err := machineNameArg(c)
 		if err != nil {
 			return err
 		}
-		l, err := loadMachine(c, e, name)
+		_, m, err := loadMachine(c, p, name)
 		if err != nil {
 			return err
 		}
-		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, l.Spec.URL(), l.Record.ClientDir, l.Spec.Address()
-		req.CurrentNoProxy = e.getenv("NO_PROXY")
+		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, m.Spec.URL(), m.ClientDir, m.Spec.Address()
+		req.CurrentNoProxy = p.getenv("NO_PROXY")
 		if req.CurrentNoProxy == "" {
-			req.CurrentNoProxy = e.getenv("no_proxy")
+			req.CurrentNoProxy = p.getenv("no_proxy")
 		}
 	}
 	out, err := generator.RenderEnv(req)
 	if err != nil {
 		return withHint(err, "use a storage path (--storage-path) without such characters")
 	}
-	_, err = fmt.Fprint(e.stdout, out)
+	_, err = fmt.Fprint(p.stdout, out)
 	return err
 }
 
-func pickShell(c *cli.Context, e *env) (generator.Shell, error) {
+func pickShell(c *cli.Context, p *proc) (generator.Shell, error) {
 	if s := c.String("shell"); s != "" {
 		sh, err := generator.ParseShell(s)
 		if err != nil {
@@ -63,17 +63,17 @@ func pickShell(c *cli.Context, e *env) (generator.Shell, error) {
 		}
 		return sh, nil
 	}
-	sh, ok := generator.DetectShell(e.getenv("SHELL"))
+	sh, ok := generator.DetectShell(p.getenv("SHELL"))
 	if !ok {
-		fmt.Fprintf(e.stderr, "dockbake: warning: could not tell the shell from $SHELL=%q; writing %s syntax (choose with --shell)\n", e.getenv("SHELL"), sh)
+		warnf(p.stderr, "could not tell the shell from $SHELL=%q; writing %s syntax (choose with --shell)", p.getenv("SHELL"), sh)
 	}
 	return sh, nil
 }
 
 // hintCommand is the command line the usage hint repeats, as it was typed;
 // under `go run` the program is a throwaway build, so it is named plainly.
-func hintCommand(e *env) []string {
-	args := append([]string{}, e.args...)
+func hintCommand(p *proc) []string {
+	args := append([]string{}, p.args...)
 	if len(args) > 0 && strings.Contains(filepath.ToSlash(args[0]), "/go-build") {
 		args[0] = "dockbake"
 	}

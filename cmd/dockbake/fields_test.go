@@ -28,7 +28,7 @@ func TestEveryFieldHasAFlag(t *testing.T) {
 			walk(c.Subcommands)
 		}
 	}
-	walk(newApp(&env{stdout: io.Discard, stderr: io.Discard}).Commands)
+	walk(newApp(&proc{stdout: io.Discard, stderr: io.Discard}).Commands)
 	for _, field := range generator.Fields() {
 		name, ok := fieldFlags[field]
 		switch {

@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/dmimport"
-	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
@@ -18,7 +16,7 @@ import (
 // Machine signs all of a store's machines with one CA.
 const importCAName = "docker-machine"
 
-func importCommand(e *env) *cli.Command {
+func importCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "import-docker-machine",
 		Usage:     "bring Docker Machine's machines, with the certificates their hosts run, into dockbake",
@@ -34,15 +32,15 @@ machines too.`,
 			&cli.StringFlag{Name: "ca", Usage: "keep Docker Machine's CA as the shared CA `NAME`", DefaultText: importCAName},
 			&cli.BoolFlag{Name: "force", Usage: "replace dockbake machines of the same names"},
 		},
-		Action: func(c *cli.Context) error { return importMachines(c, e) },
+		Action: func(c *cli.Context) error { return importMachines(c, p) },
 	}
 }
 
-func importMachines(c *cli.Context, e *env) error {
+func importMachines(c *cli.Context, p *proc) error {
 	root := c.String("machine-storage-path")
 	if root == "" {
 		var err error
-		if root, err = dmimport.DefaultRoot(e.getenv); err != nil {
+		if root, err = dmimport.DefaultRoot(p.getenv); err != nil {
 			return err
 		}
 	}
@@ -64,21 +62,21 @@ func importMachines(c *cli.Context, e *env) error {
 			return withHint(fmt.Errorf("no machines in the Docker Machine store %s", dm.Root), "docker-machine ls lists them; --machine-storage-path picks another store")
 		}
 	}
-	s, err := openStore(c, e)
+	s, err := openStore(c, p)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	var done []string
 	for _, name := range names {
-		if err := importOne(c, e, dm, s, name); err != nil {
+		if err := importOne(c, p, dm, s, name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		done = append(done, name)
 	}
 	if len(done) > 0 {
-		fmt.Fprintf(e.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
+		fmt.Fprintf(p.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
 	}
 	if len(errs) == 0 {
 		return nil
@@ -93,27 +91,27 @@ func importMachines(c *cli.Context, e *env) error {
 	return withHint(errors.Join(errs...), "fix what is named above, then import those machines again: dockbake import-docker-machine NAME...")
 }
 
-func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name string) error {
+func importOne(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, name string) error {
 	if err := store.ValidateName("machine", name); err != nil {
 		return err
 	}
-	m, err := dm.Load(name)
+	h, err := dm.Load(name)
 	if err != nil {
 		return err
 	}
-	spec, warnings := importSpec(m)
+	spec, warnings := h.Spec()
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
 	}
-	req := store.ImportRequest{Name: name, CA: c.String("ca"), CAPair: m.CA, Server: m.Server, Client: m.Client,
-		Spec: spec, ToolVersion: toolVersion(), Force: c.Bool("force")}
+	req := store.ImportRequest{Spec: spec, CA: c.String("ca"), CAPair: h.CA, Server: h.Server, Client: h.Client,
+		ToolVersion: toolVersion(), Force: c.Bool("force")}
 	if req.CA == "" {
 		req.CA = importCAName
 	}
 	_, err = s.Import(req)
 	if errors.Is(err, store.ErrCAMismatch) && !c.IsSet("ca") {
 		// A second Docker Machine store has a CA of its own.
-		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(m.CA.Cert), ":", ""))[:8]
+		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(h.CA.Cert), ":", ""))[:8]
 		_, err = s.Import(req)
 	}
 	if errors.Is(err, store.ErrCAMismatch) {
@@ -122,42 +120,9 @@ func importOne(c *cli.Context, e *env, dm *dmimport.Store, s *store.Store, name 
 	if err != nil {
 		return err
 	}
-	for _, w := range append(m.Warnings, warnings...) {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s: %s\n", name, w)
+	for _, w := range append(h.Warnings, warnings...) {
+		warnf(p.stderr, "%s: %s", name, w)
 	}
-	fmt.Fprintf(e.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), m.Driver, req.CA)
+	fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
 	return nil
-}
-
-// importSpec describes an imported machine as a dockbake spec. Docker is
-// already on the host, so a user-data rendered from it installs nothing.
-func importSpec(m *dmimport.Machine) (generator.Spec, []string) {
-	spec := generator.Spec{Name: m.Name, Port: m.Port, OS: generator.DefaultOS, Install: generator.InstallNone,
-		Engine: generator.Engine{Opts: m.Engine.Opts, Labels: m.Engine.Labels, Env: m.Engine.Env,
-			RegistryMirrors: m.Engine.RegistryMirrors, InsecureRegistries: m.Engine.InsecureRegistries, StorageDriver: m.Engine.StorageDriver}}
-	_, err := netip.ParseAddr(m.Address)
-	byName := err != nil
-	var dropped []string
-	seen := map[string]bool{"localhost": true}
-	for _, h := range append([]string{m.Address}, m.ExtraSANs...) {
-		if seen[h] {
-			continue
-		}
-		seen[h] = true
-		switch _, err := netip.ParseAddr(h); {
-		case err != nil:
-			spec.DNSNames = append(spec.DNSNames, h)
-		case byName:
-			// DOCKER_HOST is a spec's first IP address if it has one.
-			dropped = append(dropped, h)
-		default:
-			spec.IPs = append(spec.IPs, h)
-		}
-	}
-	var warnings []string
-	if len(dropped) > 0 {
-		warnings = append(warnings, fmt.Sprintf("its --tls-san IP addresses %s are left out of the machine's addresses, so that DOCKER_HOST stays %s; the host's current certificate still names them",
-			strings.Join(dropped, ", "), m.Address))
-	}
-	return spec, warnings
 }

@@ -24,9 +24,9 @@ func TestImportDockerMachine(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	dmRoot := filepath.Join(c.env["HOME"], ".docker", "machine")
 	if _, err := dmtest.Write(dmRoot, "alice", time.Now(),
-		dmtest.Machine{Name: "dm1", IP: "127.0.0.1", EnginePort: port, TLSSANs: []string{"dm1.example.com"}, Labels: []string{"env=test"}},
-		dmtest.Machine{Name: "dm2", IP: "198.51.100.9"},
-		dmtest.Machine{Name: "stale", IP: "198.51.100.10", ForeignCA: true}); err != nil {
+		dmtest.Host{Name: "dm1", IP: "127.0.0.1", EnginePort: port, TLSSANs: []string{"dm1.example.com"}, Labels: []string{"env=test"}},
+		dmtest.Host{Name: "dm2", IP: "198.51.100.9"},
+		dmtest.Host{Name: "stale", IP: "198.51.100.10", ForeignCA: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The host as Docker Machine provisioned it: /etc/docker/{ca,server,server-key}.pem.

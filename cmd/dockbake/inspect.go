@@ -27,7 +27,7 @@ type inspection struct {
 	Spec          generator.Spec `json:"spec"`
 }
 
-func inspectCommand(e *env) *cli.Command {
+func inspectCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "print a machine's record as JSON",
@@ -35,24 +35,23 @@ func inspectCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"},
 			Usage: "print with a Go `TEMPLATE` instead of JSON, e.g. '{{.URL}}' or '{{json .Spec.IPs}}'"}},
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := loadMachineArg(c, p)
 			if err != nil {
 				return err
 			}
-			exp, err := serverExpiry(l)
+			srv, err := m.ServerCert()
 			if err != nil {
 				return err
 			}
-			m := l.Record
 			in := inspection{
-				Name: m.Name, URL: l.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
+				Name: m.Name, URL: m.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
-				ServerExpires: exp, ClientDir: m.ClientDir, HostDir: l.Store.HostDir(l.Record.Name), Spec: l.Spec,
+				ServerExpires: srv.NotAfter.UTC(), ClientDir: m.ClientDir, HostDir: m.HostDir, Spec: m.Spec,
 			}
 			if f := c.String("format"); f != "" {
-				return printTemplate(e, f, in)
+				return printTemplate(p, f, in)
 			}
-			enc := json.NewEncoder(e.stdout)
+			enc := json.NewEncoder(p.stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(in)
 		},
@@ -61,7 +60,7 @@ func inspectCommand(e *env) *cli.Command {
 
 // printTemplate prints data through a Go template, as docker inspect
 // --format does, with a json function and a final newline.
-func printTemplate(e *env, format string, data any) error {
+func printTemplate(p *proc, format string, data any) error {
 	t, err := template.New("format").Option("missingkey=error").Funcs(template.FuncMap{
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
@@ -75,6 +74,6 @@ func printTemplate(e *env, format string, data any) error {
 	if err := t.Execute(&b, data); err != nil {
 		return withHint(fmt.Errorf("--format %q: %w", format, err), "the fields are those of the JSON output, by their Go names: .Name .URL .CA .ServerExpires .ClientDir .Spec.IPs ...")
 	}
-	_, err = fmt.Fprintln(e.stdout, b.String())
+	_, err = fmt.Fprintln(p.stdout, b.String())
 	return err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -26,7 +26,7 @@ type listing struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func lsCommand(e *env) *cli.Command {
+func lsCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
 		Usage: "list the machines in the store",
@@ -36,22 +36,22 @@ func lsCommand(e *env) *cli.Command {
 			if format != "table" && format != "json" {
 				return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake ls --format json")
 			}
-			rows, err := listMachines(c, e)
+			rows, err := listMachines(c, p)
 			if err != nil {
 				return err
 			}
 			if format == "json" {
-				enc := json.NewEncoder(e.stdout)
+				enc := json.NewEncoder(p.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
-			return printTable(e, rows)
+			return printTable(p, rows)
 		},
 	}
 }
 
-func listMachines(c *cli.Context, e *env) ([]listing, error) {
-	s, err := openStore(c, e)
+func listMachines(c *cli.Context, p *proc) ([]listing, error) {
+	s, err := openStore(c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +62,11 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 	rows := []listing{}
 	for _, name := range names {
 		row := listing{Name: name}
-		l, err := loadMachine(c, &env{stdout: e.stdout, stderr: nopWriter{}, getenv: e.getenv}, name)
+		_, m, err := loadMachine(c, &proc{stdout: p.stdout, stderr: nopWriter{}, getenv: p.getenv}, name)
 		if err == nil {
-			row.URL, row.CA, row.ClientDir = l.Spec.URL(), caLabel(l.Record.CA), l.Record.ClientDir
-			row.Expires, row.Expiring, err = firstExpiry(l)
-			row.DaysLeft = daysLeft(row.Expires, l.Store.Now())
+			row.URL, row.CA, row.ClientDir = m.Spec.URL(), caLabel(m.CA), m.ClientDir
+			row.Expires, row.Expiring, err = firstExpiry(m)
+			row.DaysLeft = daysLeft(row.Expires, s.Now())
 		}
 		if err != nil {
 			row.Error = err.Error()
@@ -76,32 +76,15 @@ func listMachines(c *cli.Context, e *env) ([]listing, error) {
 	return rows, nil
 }
 
-// serverExpiry is when the machine's server certificate expires.
-func serverExpiry(l *loaded) (time.Time, error) {
-	data, err := l.Store.ServerCert(l.Record)
-	if err != nil {
-		return time.Time{}, err
-	}
-	cert, err := pki.ParseCertificate(data)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return cert.NotAfter.UTC(), nil
-}
-
 // firstExpiry is when the first of the machine's server, client and CA
 // certificates expires: the machine stops working then.
-func firstExpiry(l *loaded) (time.Time, string, error) {
+func firstExpiry(m *store.Machine) (time.Time, string, error) {
 	first, what := time.Time{}, ""
 	for _, c := range []struct {
 		what string
-		read func(*store.Machine) ([]byte, error)
-	}{{"server", l.Store.ServerCert}, {"client", l.Store.ClientCert}, {"CA", l.Store.CACertPEM}} {
-		data, err := c.read(l.Record)
-		if err != nil {
-			return time.Time{}, "", err
-		}
-		cert, err := pki.ParseCertificate(data)
+		read func() (*x509.Certificate, error)
+	}{{"server", m.ServerCert}, {"client", m.ClientCert}, {"CA", m.CACert}} {
+		cert, err := c.read()
 		if err != nil {
 			return time.Time{}, "", err
 		}
@@ -130,8 +113,8 @@ func caLabel(ca string) string {
 	return ca
 }
 
-func printTable(e *env, rows []listing) error {
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 3, ' ', 0)
+func printTable(p *proc, rows []listing) error {
+	tw := tabwriter.NewWriter(p.stdout, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
 	var soon []listing
 	for _, r := range rows {
@@ -152,7 +135,7 @@ func printTable(e *env, rows []listing) error {
 		return err
 	}
 	for _, r := range soon {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s: its %s certificate expires on %s: run %s\n", r.Name, r.Expiring, r.Expires.Format(time.DateOnly), fixExpiry(r.Name, r.Expiring))
+		warnf(p.stderr, "%s: its %s certificate expires on %s: run %s", r.Name, r.Expiring, r.Expires.Format(time.DateOnly), fixExpiry(r.Name, r.Expiring))
 	}
 	return nil
 }

@@ -3,33 +3,28 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/generator"
-	"github.com/dockbake/dockbake/machine"
 	"github.com/dockbake/dockbake/store"
 )
 
 // openStore opens the store named by --storage-path, $DOCKBAKE_STORAGE_PATH
 // or the default.
-func openStore(c *cli.Context, e *env) (*store.Store, error) {
+func openStore(c *cli.Context, p *proc) (*store.Store, error) {
 	root := c.String("storage-path")
 	if root == "" {
 		var err error
-		if root, err = store.DefaultRoot(e.getenv); err != nil {
+		if root, err = store.DefaultRoot(p.getenv); err != nil {
 			return nil, err
 		}
 	}
 	return store.Open(root)
 }
 
-// machineArg returns the single NAME argument of a command.
-func machineArg(c *cli.Context) (string, error) {
+// machineNameArg returns the single NAME argument of a command, checked
+// against the store's rule for names; it loads nothing.
+func machineNameArg(c *cli.Context) (string, error) {
 	switch c.NArg() {
 	case 1:
 		name := c.Args().First()
@@ -40,144 +35,35 @@ func machineArg(c *cli.Context) (string, error) {
 	return "", withHint(fmt.Errorf("expected one machine name, got %d arguments", c.NArg()), "dockbake %s NAME", c.Command.Name)
 }
 
-// loaded is a machine read back from the store with its validated spec.
-type loaded = machine.Machine
-
-// argMachine loads the machine named by the command's one argument.
-func argMachine(c *cli.Context, e *env) (*loaded, error) {
-	name, err := machineArg(c)
+// loadMachineArg loads the machine named by the command's one argument.
+func loadMachineArg(c *cli.Context, p *proc) (*store.Store, *store.Machine, error) {
+	name, err := machineNameArg(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return loadMachine(c, e, name)
+	return loadMachine(c, p, name)
 }
 
-// loadMachine reads machine name and re-validates its spec.
-func loadMachine(c *cli.Context, e *env, name string) (*loaded, error) {
-	s, err := openStore(c, e)
+// loadMachine reads machine name, with its spec re-validated, from the
+// store, and returns both.
+func loadMachine(c *cli.Context, p *proc, name string) (*store.Store, *store.Machine, error) {
+	s, err := openStore(c, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m, err := machine.Load(s, name)
+	m, err := s.Load(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, withHint(err, "dockbake ls lists the machines; dockbake create %s --ip ADDRESS makes this one", name)
+		return nil, nil, withHint(err, "dockbake ls lists the machines; dockbake create %s --ip ADDRESS makes this one", name)
 	}
 	var corrupt *store.CorruptError
 	if errors.As(err, &corrupt) {
-		return nil, withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+		return nil, nil, withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, w := range m.Record.Warnings {
-		fmt.Fprintf(e.stderr, "dockbake: warning: %s\n", w)
+	for _, w := range m.Warnings {
+		warnf(p.stderr, "%s", w)
 	}
-	return m, nil
-}
-
-// userData renders a machine's user-data (or script) as the output flags
-// ask, and prints the target's notes to stderr.
-func userData(c *cli.Context, e *env, l *loaded) ([]byte, error) {
-	out, err := outputFromFlags(c)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := l.Plan()
-	var corrupt *store.CorruptError
-	if errors.As(err, &corrupt) || errors.Is(err, fs.ErrNotExist) {
-		return nil, withHint(err, "dockbake rm --force %s and create it again", l.Record.Name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	data, notes, err := generator.UserData(plan, out)
-	var size *generator.SizeError
-	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
-		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", l.Record.Name, size.Target.Name)
-	}
-	if errors.As(err, &size) {
-		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", l.Record.Name)
-	}
-	if err != nil {
-		return nil, withHint(err, "dockbake render --help lists the output flags")
-	}
-	for _, n := range notes {
-		fmt.Fprintf(e.stderr, "dockbake: note: %s\n", n)
-	}
-	return data, nil
-}
-
-// outputFromFlags reads the output flags; --merge files are read here, so
-// a missing one is reported before anything is created.
-func outputFromFlags(c *cli.Context) (generator.Output, error) {
-	out := generator.Output{
-		Format:   generator.Format(c.String("format")),
-		Encoding: generator.Encoding{Gzip: c.Bool("gzip"), Base64: c.Bool("base64")},
-		Target:   c.String("target"),
-	}
-	for _, name := range c.StringSlice("merge") {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return out, fmt.Errorf("--merge %q: %w", name, errors.Unwrap(err))
-		}
-		out.Merge = append(out.Merge, generator.MergePart{Name: name, Content: b})
-	}
-	return out, nil
-}
-
-// checkOutputFlags refuses output flags that cannot work for spec's OS,
-// before create makes any key.
-func checkOutputFlags(c *cli.Context, spec generator.Spec) error {
-	out, err := outputFromFlags(c)
-	if err != nil {
-		return err
-	}
-	o, ok := generator.LookupOS(spec.OS)
-	if !ok {
-		return nil // Validate reports it
-	}
-	return out.Check(o)
-}
-
-// checkOutput refuses to replace an existing --output file without --force:
-// it may hold another host's key.
-func checkOutput(c *cli.Context) error {
-	out := c.String("output")
-	if out == "" || out == "-" {
-		return nil
-	}
-	// Checked before any key is made, so that create does not leave a
-	// machine behind for want of a directory.
-	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
-		return withHint(fmt.Errorf("--output %q: directory %q does not exist", out, filepath.Dir(out)), "create the directory first, or choose another --output")
-	}
-	if _, err := os.Lstat(out); err == nil && !c.Bool("force") {
-		return withHint(fmt.Errorf("output file %q already exists", out), "choose another --output, or add --force to replace it")
-	}
-	return nil
-}
-
-// writeOutput writes user-data to --output (0600: it holds a private key)
-// or to stdout.
-func writeOutput(c *cli.Context, e *env, data []byte) error {
-	out := c.String("output")
-	if out == "" || out == "-" {
-		_, err := e.stdout.Write(data)
-		return err
-	}
-	if err := store.WriteFileAtomic(out, data, 0o600); err != nil {
-		return fmt.Errorf("writing --output %q: %w", out, err)
-	}
-	fmt.Fprintf(e.stderr, "Wrote user-data to %s (mode 0600: it holds the host's private key)\n", out)
-	return nil
-}
-
-var outputFlags = []cli.Flag{
-	&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the user-data to `FILE` (mode 0600) instead of stdout"},
-	&cli.StringFlag{Name: "format", Aliases: []string{"f"}, DefaultText: "cloud-config, or ignition on Flatcar and Fedora CoreOS",
-		Usage: "what to write: " + strings.Join(generator.FormatNames(), ", ")},
-	&cli.StringSliceFlag{Name: "merge", Usage: "combine your own user-data `FILE` (cloud-config, script, boothook) with ours; needs --format mime (repeatable)"},
-	&cli.BoolFlag{Name: "gzip", Usage: "compress the user-data (cloud-init unpacks it)"},
-	&cli.BoolFlag{Name: "base64", Usage: "base64-encode the user-data (after --gzip)"},
-	&cli.StringFlag{Name: "target", Usage: "check the user-data against `PROVIDER`'s size limit and encoding: " + strings.Join(generator.TargetNames(), ", ")},
+	return s, m, nil
 }

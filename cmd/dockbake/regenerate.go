@@ -13,7 +13,7 @@ import (
 	"github.com/dockbake/dockbake/store"
 )
 
-func regenerateCommand(e *env) *cli.Command {
+func regenerateCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "regenerate-certs",
 		Usage:     "issue a new server certificate (optionally a new client certificate or CA) and print the new user-data",
@@ -21,7 +21,7 @@ func regenerateCommand(e *env) *cli.Command {
 		Description: `Nothing on the host changes: it keeps its old certificates until it runs the new
 user-data, which cloud-init reads only on an instance's first boot. --ip and --dns
 replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
-		Flags: append(outputFlags,
+		Flags: append(outputFlags(),
 			&cli.StringSliceFlag{Name: "ip", Usage: "new IP `ADDRESS` of the host (repeatable); replaces the recorded ones"},
 			&cli.StringSliceFlag{Name: "dns", Usage: "new DNS `NAME` of the host (repeatable); replaces the recorded ones"},
 			&cli.BoolFlag{Name: "client", Usage: "also issue a new client certificate (the old one stays valid until it expires)"},
@@ -30,56 +30,56 @@ replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
 			&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
 			&cli.BoolFlag{Name: "force", Usage: "do not ask before --ca, and replace an existing --output file"},
 		),
-		Action: func(c *cli.Context) error { return regenerate(c, e) },
+		Action: func(c *cli.Context) error { return regenerate(c, p) },
 	}
 }
 
-func regenerate(c *cli.Context, e *env) error {
-	name, err := machineArg(c)
+func regenerate(c *cli.Context, p *proc) error {
+	name, err := machineNameArg(c)
 	if err != nil {
 		return err
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, p, name)
 	if err != nil {
 		return err
 	}
-	req, err := rotateRequest(c, l)
+	req, err := rotateRequest(c, m)
 	if err != nil {
 		return err
 	}
 	if err := checkOutput(c); err != nil {
 		return err
 	}
-	if err := checkOutputFlags(c, l.Spec); err != nil {
+	if err := checkOutputFlags(c, m.Spec); err != nil {
 		return withHint(err, "dockbake regenerate-certs --help lists the output flags")
 	}
 	if req.CA && !c.Bool("force") {
-		if err := confirmNewCA(e, l); err != nil {
+		if err := confirmNewCA(p, s, m); err != nil {
 			return err
 		}
 	}
-	rot, err := l.Store.Rotate(req)
+	rot, err := s.Rotate(req)
 	if err != nil {
 		if errors.Is(err, pki.ErrOutlivesCA) {
 			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
 		}
 		return err
 	}
-	l, err = loadMachine(c, e, name)
+	_, m, err = loadMachine(c, p, name)
 	if err != nil {
 		return err
 	}
-	ud, err := userData(c, e, l)
+	ud, err := userData(c, p, m)
 	if err != nil {
 		return err
 	}
-	reportRotation(e, l, rot)
-	return writeOutput(c, e, ud)
+	reportRotation(p, m, rot)
+	return writeOutput(c, p, ud)
 }
 
 // rotateRequest checks the flags and the new addresses, all at once.
-func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
-	spec := l.Spec
+func rotateRequest(c *cli.Context, m *store.Machine) (store.RotateRequest, error) {
+	spec := m.Spec
 	if c.IsSet("ip") {
 		spec.IPs = c.StringSlice("ip")
 	}
@@ -96,14 +96,14 @@ func rotateRequest(c *cli.Context, l *loaded) (store.RotateRequest, error) {
 		return store.RotateRequest{}, withHint(errors.Join(errs...), "dockbake regenerate-certs --help lists the flags")
 	}
 	return store.RotateRequest{
-		Name: l.Record.Name, SANs: spec.SANs(), Spec: spec, Client: c.Bool("client"), CA: c.Bool("ca"),
+		Name: m.Name, Spec: &spec, Client: c.Bool("client"), CA: c.Bool("ca"),
 		CertValidity: certValidity, CAValidity: caValidity,
 	}, nil
 }
 
 // confirmNewCA says who loses access and asks.
-func confirmNewCA(e *env, l *loaded) error {
-	clients, err := l.Store.Clients(l.Record)
+func confirmNewCA(p *proc, s *store.Store, m *store.Machine) error {
+	clients, err := s.Clients(m)
 	if err != nil {
 		return err
 	}
@@ -111,13 +111,13 @@ func confirmNewCA(e *env, l *loaded) error {
 	if len(clients) > 0 {
 		who += " and teammates' (" + userList(clients) + ")"
 	}
-	fmt.Fprintf(e.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", l.Record.Name, who)
+	fmt.Fprintf(p.stderr, "A new CA for %s cuts off every client certificate of the old CA once the host runs the new user-data: %s.\n", m.Name, who)
 	question := "The old CA key is deleted; this cannot be undone. Continue? (y/N) "
-	if l.Record.CA != "" {
-		fmt.Fprintf(e.stderr, "%s leaves the shared CA %q, which other machines keep.\n", l.Record.Name, l.Record.CA)
+	if m.CA != "" {
+		fmt.Fprintf(p.stderr, "%s leaves the shared CA %q, which other machines keep.\n", m.Name, m.CA)
 		question = "Continue? (y/N) "
 	}
-	if !confirm(e, question) {
+	if !confirm(p, question) {
 		return withHint(errors.New("no new CA made"), "answer y, or add --force")
 	}
 	return nil
@@ -133,38 +133,38 @@ func userList(clients []store.ClientInfo) string {
 
 // reportRotation tells what changed, what the host needs and who loses
 // access.
-func reportRotation(e *env, l *loaded, rot *store.Rotation) {
-	name := l.Record.Name
+func reportRotation(p *proc, m *store.Machine, rot *store.Rotation) {
+	name := m.Name
 	srv := rot.Server
 	var names []string
 	for _, ip := range srv.IPAddresses {
 		names = append(names, ip.String())
 	}
 	names = append(names, srv.DNSNames...)
-	fmt.Fprintf(e.stderr, "Regenerated %s: a new server certificate for %s, valid until %s\n", name, strings.Join(names, ", "), day(srv.NotAfter))
+	fmt.Fprintf(p.stderr, "Regenerated %s: a new server certificate for %s, valid until %s\n", name, strings.Join(names, ", "), day(srv.NotAfter))
 	switch {
 	case rot.CA != nil:
-		reportNewCA(e, name, rot)
+		reportNewCA(p, name, rot)
 	case rot.Client != nil:
-		fmt.Fprintf(e.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", l.Record.ClientDir, day(oldExpiry(rot)))
+		fmt.Fprintf(p.stderr, "A new client certificate is in %s. The old one stays valid until %s: dockerd checks no revocation list, so if its key leaked, use --ca.\n", m.ClientDir, day(oldExpiry(rot)))
 	default:
-		fmt.Fprintln(e.stderr, "Client certificates are unchanged: yours and teammates' keep working.")
+		fmt.Fprintln(p.stderr, "Client certificates are unchanged: yours and teammates' keep working.")
 	}
-	fmt.Fprintf(e.stderr, "The host still runs its old certificates: nothing remote was changed. cloud-init reads user-data only on an instance's first boot, so launch the host anew with this user-data, or re-bake its image with it (dockbake render %s prints it again).\n", name)
+	fmt.Fprintf(p.stderr, "The host still runs its old certificates: nothing remote was changed. cloud-init reads user-data only on an instance's first boot, so launch the host anew with this user-data, or re-bake its image with it (dockbake render %s prints it again).\n", name)
 	if rot.Client != nil {
-		fmt.Fprintf(e.stderr, "A docker context made by dockbake context %s holds copies of the old client files: run dockbake context %s again.\n", name, name)
+		fmt.Fprintf(p.stderr, "A docker context made by dockbake context %s holds copies of the old client files: run dockbake context %s again.\n", name, name)
 	}
 }
 
-func reportNewCA(e *env, name string, rot *store.Rotation) {
+func reportNewCA(p *proc, name string, rot *store.Rotation) {
 	if rot.LeftCA != "" {
-		fmt.Fprintf(e.stderr, "%s now has a CA of its own; it left the shared CA %q.\n", name, rot.LeftCA)
+		fmt.Fprintf(p.stderr, "%s now has a CA of its own; it left the shared CA %q.\n", name, rot.LeftCA)
 	}
-	fmt.Fprintf(e.stderr, "New CA: every client certificate of the old CA stops working once the host runs the new user-data. Yours is replaced now.\n")
+	fmt.Fprintf(p.stderr, "New CA: every client certificate of the old CA stops working once the host runs the new user-data. Yours is replaced now.\n")
 	if len(rot.Orphaned) > 0 {
-		fmt.Fprintf(e.stderr, "Teammates lose access: %s. Issue new ones with dockbake client add %s --user USER --force.\n", userList(rot.Orphaned), name)
+		fmt.Fprintf(p.stderr, "Teammates lose access: %s. Issue new ones with dockbake client add %s --user USER --force.\n", userList(rot.Orphaned), name)
 	}
-	fmt.Fprintf(e.stderr, "Until the host runs the new user-data it refuses your new client certificate: dockbake env %s and docker commands fail.\n", name)
+	fmt.Fprintf(p.stderr, "Until the host runs the new user-data it refuses your new client certificate: dockbake env %s and docker commands fail.\n", name)
 }
 
 func oldExpiry(rot *store.Rotation) time.Time {

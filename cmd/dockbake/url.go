@@ -6,17 +6,17 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func urlCommand(e *env) *cli.Command {
+func urlCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "url",
 		Usage:     "print a machine's DOCKER_HOST URL",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			l, err := argMachine(c, e)
+			_, m, err := loadMachineArg(c, p)
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(e.stdout, l.Spec.URL())
+			_, err = fmt.Fprintln(p.stdout, m.Spec.URL())
 			return err
 		},
 	}

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,9 +21,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/pki"
+	"github.com/dockbake/dockbake/store"
 )
 
-func verifyCommand(e *env) *cli.Command {
+func verifyCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check from here that a machine's host answers with the right certificates and a working Docker API",
@@ -39,19 +39,20 @@ without a certificate. The first failure stops it and says what fixes it.`,
 			&cli.StringFlag{Name: "timeout", Value: "10s", Usage: "limit for each network step (a Go `DURATION`)"},
 		},
 		Action: func(c *cli.Context) error {
-			p, err := newProbe(c, e)
+			pb, err := newProbe(c, p)
 			if err != nil {
 				return err
 			}
-			return p.run(c.Context)
+			return pb.run(c.Context)
 		},
 	}
 }
 
 // probe is one live check of a machine's host from this computer.
 type probe struct {
-	e        *env
-	l        *loaded
+	proc     *proc
+	store    *store.Store
+	m        *store.Machine
 	name     string
 	host     string // as dialed: an IP address or a DNS name
 	port     int
@@ -64,8 +65,8 @@ type probe struct {
 	custom   bool // the client certificate is not the machine's own
 }
 
-func newProbe(c *cli.Context, e *env) (*probe, error) {
-	name, err := machineArg(c)
+func newProbe(c *cli.Context, p *proc) (*probe, error) {
+	name, err := machineNameArg(c)
 	if err != nil {
 		return nil, err
 	}
@@ -73,23 +74,23 @@ func newProbe(c *cli.Context, e *env) (*probe, error) {
 	if err != nil || timeout <= 0 {
 		return nil, withHint(fmt.Errorf("--timeout %q: not a positive duration", c.String("timeout")), "write it as 10s or 1m")
 	}
-	l, err := loadMachine(c, e, name)
+	s, m, err := loadMachine(c, p, name)
 	if err != nil {
 		return nil, err
 	}
-	p := &probe{e: e, l: l, name: name, host: l.Spec.Address(), port: l.Spec.Port, timeout: timeout, now: l.Store.Now(), certPath: l.Record.ClientDir}
+	pb := &probe{proc: p, store: s, m: m, name: name, host: m.Spec.Address(), port: m.Spec.Port, timeout: timeout, now: s.Now(), certPath: m.ClientDir}
 	if u := c.String("url"); u != "" {
-		if p.host, p.port, err = parseDockerURL(u, p.port); err != nil {
+		if pb.host, pb.port, err = parseDockerURL(u, pb.port); err != nil {
 			return nil, withHint(err, "dockbake verify %s --url tcp://203.0.113.10:2376", name)
 		}
 	}
 	if dir := c.String("cert-path"); dir != "" {
-		p.certPath, p.custom = dir, true
+		pb.certPath, pb.custom = dir, true
 	}
-	if p.ca, err = l.Store.CACert(l.Record); err != nil {
+	if pb.ca, err = m.CACert(); err != nil {
 		return nil, withHint(fmt.Errorf("machine %q: reading its CA certificate: %w", name, err), "dockbake rm --force %s and create it again", name)
 	}
-	return p, p.loadClient()
+	return pb, pb.loadClient()
 }
 
 // parseDockerURL reads tcp://HOST:PORT, HOST:PORT or HOST.
@@ -112,11 +113,12 @@ func parseDockerURL(s string, defaultPort int) (string, int, error) {
 }
 
 func (p *probe) loadClient() error {
-	certPEM, err := os.ReadFile(filepath.Join(p.certPath, "cert.pem"))
+	files := store.ClientFilesIn(p.certPath)
+	certPEM, err := os.ReadFile(files.Cert)
 	if err != nil {
 		return withHint(fmt.Errorf("reading the client certificate: %w", err), "--cert-path must name a directory with cert.pem and key.pem, as made by dockbake client add")
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(p.certPath, "key.pem"))
+	keyPEM, err := os.ReadFile(files.Key)
 	if err != nil {
 		return withHint(fmt.Errorf("reading the client key: %w", err), "--cert-path must name a directory with cert.pem and key.pem, as made by dockbake client add")
 	}
@@ -133,7 +135,7 @@ func (p *probe) addr() string { return net.JoinHostPort(p.host, strconv.Itoa(p.p
 
 // report prints one line of the check list on stdout.
 func (p *probe) report(status, step, format string, args ...any) {
-	fmt.Fprintf(p.e.stdout, "%-4s %-7s %s\n", status, step, fmt.Sprintf(format, args...))
+	fmt.Fprintf(p.proc.stdout, "%-4s %-7s %s\n", status, step, fmt.Sprintf(format, args...))
 }
 
 // fail reports a failed step and returns its diagnosis with the fix.

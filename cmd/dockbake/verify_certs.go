@@ -7,8 +7,6 @@ import (
 	"net"
 	"strings"
 	"time"
-
-	"github.com/dockbake/dockbake/pki"
 )
 
 // The certificate checks of `dockbake verify`: chain, owner, name, expiry.
@@ -62,21 +60,19 @@ func (p *probe) foreign(server *x509.Certificate) error {
 // ownerOf finds the machine in the store whose server certificate, or CA,
 // server is.
 func (p *probe) ownerOf(server *x509.Certificate) string {
-	names, _ := p.l.Store.Names()
+	names, _ := p.store.Names()
 	for _, n := range names {
 		if n == p.name {
 			continue
 		}
-		m, err := p.l.Store.Load(n)
+		m, err := p.store.Load(n)
 		if err != nil {
 			continue
 		}
-		if data, err := p.l.Store.ServerCert(m); err == nil {
-			if c, err := pki.ParseCertificate(data); err == nil && c.Equal(server) {
-				return n
-			}
+		if c, err := m.ServerCert(); err == nil && c.Equal(server) {
+			return n
 		}
-		if ca, err := p.l.Store.CACert(m); err == nil && server.CheckSignatureFrom(ca) == nil {
+		if ca, err := m.CACert(); err == nil && server.CheckSignatureFrom(ca) == nil {
 			return n
 		}
 	}
@@ -85,11 +81,7 @@ func (p *probe) ownerOf(server *x509.Certificate) string {
 
 // stored is the machine's current server certificate in the store.
 func (p *probe) stored() *x509.Certificate {
-	data, err := p.l.Store.ServerCert(p.l.Record)
-	if err != nil {
-		return nil
-	}
-	c, _ := pki.ParseCertificate(data)
+	c, _ := p.m.ServerCert()
 	return c
 }
 

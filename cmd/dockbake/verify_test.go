@@ -40,7 +40,7 @@ func newCLI(t *testing.T) *inproc {
 func (c *inproc) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	code := run(append([]string{"dockbake"}, args...), &env{
+	code := run(append([]string{"dockbake"}, args...), &proc{
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
 		getenv: func(k string) string { return c.env[k] },
 	})
@@ -214,7 +214,7 @@ func TestVerifyExpiry(t *testing.T) {
 		t.Helper()
 		spec := generator.Spec{Name: name, IPs: []string{"127.0.0.1"}, Port: port, OS: generator.DefaultOS, Install: generator.InstallNone}
 		s.Now = func() time.Time { return when }
-		if _, err := s.Create(store.CreateRequest{Name: name, SANs: spec.SANs(), Spec: spec, CertValidity: validity}); err != nil {
+		if _, err := s.Create(store.CreateRequest{Spec: spec, CertValidity: validity}); err != nil {
 			t.Fatal(err)
 		}
 	}

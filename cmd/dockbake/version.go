@@ -11,7 +11,7 @@ import (
 // commit is set at build time with -ldflags "-X main.commit=...".
 var commit = ""
 
-func versionCommand(e *env) *cli.Command {
+func versionCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print dockbake's version and the commit it was built from",
@@ -20,7 +20,7 @@ func versionCommand(e *env) *cli.Command {
 				return withHint(fmt.Errorf("version takes no arguments, got %q", c.Args().First()), "dockbake version")
 			}
 			bi, ok := debug.ReadBuildInfo()
-			_, err := fmt.Fprintln(e.stdout, buildOf(version, commit, bi, ok))
+			_, err := fmt.Fprintln(p.stdout, buildOf(version, commit, bi, ok))
 			return err
 		},
 	}

@@ -3,11 +3,11 @@ package dmtest
 import "path/filepath"
 
 // The types below marshal to config.json exactly as Docker Machine v0.16.2
-// writes it for a generic-driver machine: libmachine/host.Host with
-// ConfigVersion 3, the generic driver embedding BaseDriver, and the field
-// order of libmachine/{engine,swarm,auth}.Options.
+// writes it for a generic-driver machine: hostJSON is libmachine/host.Host
+// with ConfigVersion 3, the generic driver embedding BaseDriver, and the
+// field order of libmachine/{engine,swarm,auth}.Options.
 
-type host struct {
+type hostJSON struct {
 	ConfigVersion int
 	Driver        genericDriver
 	DriverName    string
@@ -86,7 +86,7 @@ type authOptions struct {
 	StorePath            string
 }
 
-func hostConfig(root string, m Machine) host {
+func hostConfig(root string, m Host) hostJSON {
 	dir := filepath.Join(root, "machines", m.Name)
 	certs := filepath.Join(root, "certs")
 	port := m.EnginePort
@@ -99,7 +99,7 @@ func hostConfig(root string, m Machine) host {
 		}
 		return s
 	}
-	return host{
+	return hostJSON{
 		ConfigVersion: 3,
 		Driver: genericDriver{
 			IPAddress: m.IP, MachineName: m.Name, SSHUser: "root", SSHPort: 22,

@@ -22,8 +22,10 @@ import (
 	"time"
 )
 
-// Machine is one machine to lay out, created with the generic driver.
-type Machine struct {
+// Host is one machine to lay out, as docker-machine create --driver
+// generic makes it. (Docker Machine calls a machine a host:
+// libmachine/host.Host.)
+type Host struct {
 	Name string
 	// IP is --generic-ip-address: an IP address or a host name.
 	IP string
@@ -52,7 +54,7 @@ type pair struct {
 }
 
 // Write lays out a store at root for user ($USER) at time now.
-func Write(root, user string, now time.Time, machines ...Machine) (*Store, error) {
+func Write(root, user string, now time.Time, machines ...Host) (*Store, error) {
 	certs := filepath.Join(root, "certs")
 	for _, d := range []string{certs, filepath.Join(root, "machines")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -81,7 +83,7 @@ func Write(root, user string, now time.Time, machines ...Machine) (*Store, error
 	return &Store{Root: root, CA: ca.cert}, nil
 }
 
-func writeMachine(root, user string, now time.Time, m Machine, ca, client pair) error {
+func writeMachine(root, user string, now time.Time, m Host, ca, client pair) error {
 	dir := filepath.Join(root, "machines", m.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err

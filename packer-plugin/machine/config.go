@@ -1,8 +1,9 @@
 // Package machine holds the settings the dockbake provisioner and data
 // source share: which machine of the local store to create or reuse, and the
-// spec it is created with. It maps them onto generator.Spec and
-// store.CreateRequest exactly as `dockbake create` maps its flags, so a
-// machine made by Packer and one made by the CLI are the same thing.
+// spec it is created with. It converts them, at this edge, to generator.Spec
+// and store.CreateRequest exactly as `dockbake create` converts its flags,
+// and hands back the store's own store.Machine, so a machine made by Packer
+// and one made by the CLI are the same thing.
 package machine
 
 // Config names a machine in the local dockbake store and describes it. The

@@ -104,12 +104,12 @@ func TestPrepareSpeaksOnlyHCL(t *testing.T) {
 
 func TestEnsure(t *testing.T) {
 	c := prepared(t, Config{MachineName: "web", DNSNames: []string{"docker.example.com"}, CA: "fleet"}, "debian-12")
-	m, err := c.Ensure(c.Spec(c.OS), "test")
+	m, created, err := c.Ensure(c.Spec(c.OS), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Created || m.Record.CA != "fleet" || m.Spec.URL() != "tcp://docker.example.com:2376" {
-		t.Errorf("created %v, CA %q, URL %s", m.Created, m.Record.CA, m.Spec.URL())
+	if !created || m.CA != "fleet" || m.Spec.URL() != "tcp://docker.example.com:2376" {
+		t.Errorf("created %v, CA %q, URL %s", created, m.CA, m.Spec.URL())
 	}
 	if m.Spec.Install != generator.InstallDistro {
 		t.Errorf("install = %q, want debian-12's own default, distro", m.Spec.Install)
@@ -127,16 +127,16 @@ func TestEnsure(t *testing.T) {
 		}
 	}
 
-	again, err := c.Ensure(c.Spec(c.OS), "test")
-	if err != nil || again.Created {
-		t.Fatalf("second Ensure: created %v, err %v; want the machine reused", again != nil && again.Created, err)
+	_, again, err := c.Ensure(c.Spec(c.OS), "test")
+	if err != nil || again {
+		t.Fatalf("second Ensure: created %v, err %v; want the machine reused", again, err)
 	}
 
 	other := *c
 	other.DNSNames = []string{"other.example.com"}
 	other.CA = ""
 	other.KeyType = "rsa-2048"
-	_, err = other.Ensure(other.Spec("ubuntu-24.04"), "test")
+	_, _, err = other.Ensure(other.Spec("ubuntu-24.04"), "test")
 	want := `other settings (dns_names, os: stored "debian-12", here "ubuntu-24.04", ca, key_type)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Ensure with other settings: %v\nwant it to name %s", err, want)

@@ -7,82 +7,80 @@ import (
 	"strings"
 
 	"github.com/dockbake/dockbake/generator"
-	dbmachine "github.com/dockbake/dockbake/machine"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
-// Machine is a machine of the store, loaded back and re-validated, ready to
-// plan.
-type Machine struct {
-	*dbmachine.Machine
-	// Created reports whether this call created the machine; false means an
-	// existing one with the same settings was reused.
-	Created bool
-}
-
 // Ensure creates the machine c describes, with spec, exactly as
 // `dockbake create` does, or reuses the stored machine of that name when its
-// spec, CA and key type are the ones asked for. A machine with other
-// settings is never replaced: that would issue new keys behind the back of
-// every host and image that trusts the old ones. Call Prepare first.
-func (c *Config) Ensure(spec generator.Spec, toolVersion string) (*Machine, error) {
-	if err := spec.Validate(); err != nil {
-		return nil, errors.Join(attrErrors(err)...)
-	}
-	kt, err := pki.ParseKeyType(c.KeyType)
+// spec, CA and key type are the ones asked for; created tells which. A
+// machine with other settings is never replaced: that would issue new keys
+// behind the back of every host and image that trusts the old ones. Call
+// Prepare first.
+func (c *Config) Ensure(spec generator.Spec, toolVersion string) (m *store.Machine, created bool, err error) {
+	req, err := c.createRequest(spec, toolVersion)
 	if err != nil {
-		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldKeyType, err))...)
-	}
-	certValidity, err := pki.ParseValidity(c.CertValidity)
-	if err != nil {
-		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldCertValidity, err))...)
-	}
-	caValidity, err := pki.ParseValidity(c.CAValidity)
-	if err != nil {
-		return nil, errors.Join(attrErrors(generator.FieldOf(generator.FieldCAValidity, err))...)
+		return nil, false, err
 	}
 	s, err := store.Open(c.StoragePath)
 	if err != nil {
-		return nil, &AttrError{Attr: "storage_path", Value: c.StoragePath, Msg: err.Error()}
+		return nil, false, &AttrError{Attr: "storage_path", Value: c.StoragePath, Msg: err.Error()}
 	}
-	_, err = s.Create(store.CreateRequest{
-		Name: spec.Name, SANs: spec.SANs(), CA: c.CA, KeyType: kt,
-		CertValidity: certValidity, CAValidity: caValidity, Spec: spec,
-		ToolVersion: toolVersion,
-	})
-	created := err == nil
+	_, err = s.Create(req)
+	created = err == nil
 	if err != nil && !errors.Is(err, store.ErrExists) {
-		return nil, err
+		return nil, false, err
 	}
-	m, err := Load(s, spec.Name)
-	if err != nil {
-		return nil, err
+	if m, err = Load(s, spec.Name); err != nil {
+		return nil, false, err
 	}
-	m.Created = created
 	if !created {
-		if diff := differences(m, spec, c.CA, kt); len(diff) > 0 {
-			return nil, fmt.Errorf("machine_name %q: the machine in store %s was created with other settings (%s); dockbake keeps its keys rather than issue new ones: align the settings, choose another machine_name, or remove it with: dockbake rm --force %s",
+		if diff := differences(m, spec, c.CA, req.KeyType); len(diff) > 0 {
+			return nil, false, fmt.Errorf("machine_name %q: the machine in store %s was created with other settings (%s); dockbake keeps its keys rather than issue new ones: align the settings, choose another machine_name, or remove it with: dockbake rm --force %s",
 				spec.Name, s.Root, strings.Join(diff, ", "), spec.Name)
 		}
 	}
-	return m, nil
+	return m, created, nil
 }
 
-// Load reads machine name from s and re-validates its stored spec, as the
+// createRequest converts the prepared settings and spec into the store's
+// request, naming the attribute of each problem.
+func (c *Config) createRequest(spec generator.Spec, toolVersion string) (store.CreateRequest, error) {
+	if err := spec.Validate(); err != nil {
+		return store.CreateRequest{}, errors.Join(attrErrors(err)...)
+	}
+	kt, err := pki.ParseKeyType(c.KeyType)
+	if err != nil {
+		return store.CreateRequest{}, errors.Join(attrErrors(generator.FieldOf(generator.FieldKeyType, err))...)
+	}
+	certValidity, err := pki.ParseValidity(c.CertValidity)
+	if err != nil {
+		return store.CreateRequest{}, errors.Join(attrErrors(generator.FieldOf(generator.FieldCertValidity, err))...)
+	}
+	caValidity, err := pki.ParseValidity(c.CAValidity)
+	if err != nil {
+		return store.CreateRequest{}, errors.Join(attrErrors(generator.FieldOf(generator.FieldCAValidity, err))...)
+	}
+	return store.CreateRequest{
+		Spec: spec, CA: c.CA, KeyType: kt,
+		CertValidity: certValidity, CAValidity: caValidity, ToolVersion: toolVersion,
+	}, nil
+}
+
+// Load reads machine name from s, with its stored spec re-validated, as the
 // CLI does before it renders anything.
-func Load(s *store.Store, name string) (*Machine, error) {
-	m, err := dbmachine.Load(s, name)
+func Load(s *store.Store, name string) (*store.Machine, error) {
+	m, err := s.Load(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w (remove it with: dockbake rm --force %s)", err, name)
 	}
-	return &Machine{Machine: m}, nil
+	return m, nil
 }
 
 // differences names the attributes whose configured value differs from the
 // stored machine's. Values are shown only for os, where detection may be
 // the surprise; the others may carry credentials (engine_env, mirrors).
-func differences(m *Machine, want generator.Spec, ca string, kt pki.KeyType) []string {
+func differences(m *store.Machine, want generator.Spec, ca string, kt pki.KeyType) []string {
 	have := m.Spec
 	var d []string
 	check := func(attr string, same bool) {
@@ -104,7 +102,7 @@ func differences(m *Machine, want generator.Spec, ca string, kt pki.KeyType) []s
 	check("engine_insecure_registries", slices.Equal(have.Engine.InsecureRegistries, want.Engine.InsecureRegistries))
 	check("engine_storage_driver", have.Engine.StorageDriver == want.Engine.StorageDriver)
 	check("docker_user", have.DockerUser == want.DockerUser)
-	check("ca", m.Record.CA == ca)
-	check("key_type", m.Record.KeyType == kt)
+	check("ca", m.CA == ca)
+	check("key_type", m.KeyType == kt)
 	return d
 }

@@ -52,7 +52,7 @@ func (d *Datasource) Configure(raws ...any) error {
 // and renders its user-data as `dockbake render` does.
 func (d *Datasource) Execute() (cty.Value, error) {
 	null := cty.NullVal(cty.EmptyObject)
-	m, err := d.config.Ensure(d.config.Spec(d.config.OS), version.Tool())
+	m, _, err := d.config.Ensure(d.config.Spec(d.config.OS), version.Tool())
 	if err != nil {
 		return null, err
 	}
@@ -69,6 +69,6 @@ func (d *Datasource) Execute() (cty.Value, error) {
 	if err != nil {
 		return null, err
 	}
-	out := DatasourceOutput{UserData: string(ud), UserDataBase64: string(packed), DockerHost: m.Spec.URL(), CertPath: m.Record.ClientDir}
+	out := DatasourceOutput{UserData: string(ud), UserDataBase64: string(packed), DockerHost: m.Spec.URL(), CertPath: m.ClientDir}
 	return hcl2helper.HCL2ValueFromConfig(out, d.OutputSpec()), nil
 }

@@ -28,7 +28,7 @@ func provision(t *testing.T, cfg map[string]any, v *vm) (*recordingUi, error) {
 }
 
 // stored loads the machine a test provisioned.
-func stored(t *testing.T, cfg map[string]any) *machine.Machine {
+func stored(t *testing.T, cfg map[string]any) *store.Machine {
 	t.Helper()
 	s, err := store.Open(cfg["storage_path"].(string))
 	if err != nil {
@@ -71,7 +71,7 @@ func TestProvision(t *testing.T) {
 	}
 
 	// The CA key never leaves the store.
-	caKey, err := os.ReadFile(filepath.Join(m.Store.HostDir("web"), "ca-key.pem"))
+	caKey, err := os.ReadFile(filepath.Join(m.HostDir, "ca-key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

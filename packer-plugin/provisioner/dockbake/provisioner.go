@@ -92,19 +92,19 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		}
 		ui.Sayf("The build VM runs %s", osID)
 	}
-	m, err := p.config.Ensure(p.config.Spec(osID), version.Tool())
+	m, created, err := p.config.Ensure(p.config.Spec(osID), version.Tool())
 	if err != nil {
 		return err
 	}
 	verb := "Reusing"
-	if m.Created {
+	if created {
 		verb = "Created"
 	}
 	ca := "its own CA"
-	if m.Record.CA != "" {
-		ca = fmt.Sprintf("the shared CA %q", m.Record.CA)
+	if m.CA != "" {
+		ca = fmt.Sprintf("the shared CA %q", m.CA)
 	}
-	ui.Sayf("%s machine %s (%s, %s) in store %s", verb, m.Spec.Name, m.Spec.URL(), ca, m.Store.Root)
+	ui.Sayf("%s machine %s (%s, %s) in store %s", verb, m.Spec.Name, m.Spec.URL(), ca, m.StoreDir)
 	plan, err := m.Plan()
 	if err != nil {
 		return err

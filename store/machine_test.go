@@ -1,4 +1,4 @@
-package machine
+package store
 
 import (
 	"errors"
@@ -8,17 +8,15 @@ import (
 	"testing"
 
 	"github.com/dockbake/dockbake/generator"
-	"github.com/dockbake/dockbake/store"
 )
 
-func create(t *testing.T, spec generator.Spec) *store.Store {
+func create(t *testing.T, spec generator.Spec) *Store {
 	t.Helper()
-	s, err := store.Open(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec = spec.WithDefaults()
-	if _, err := s.Create(store.CreateRequest{Name: spec.Name, SANs: spec.SANs(), Spec: spec}); err != nil {
+	if _, err := s.Create(CreateRequest{Spec: spec.WithDefaults()}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -26,7 +24,7 @@ func create(t *testing.T, spec generator.Spec) *store.Store {
 
 func TestLoadAndPlan(t *testing.T) {
 	s := create(t, generator.Spec{Name: "web1", IPs: []string{"203.0.113.10"}, OS: "debian-12"})
-	m, err := Load(s, "web1")
+	m, err := s.Load("web1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +49,13 @@ func TestLoadRefusesWhatNoLongerValidates(t *testing.T) {
 		"unknown field": func(r string) string { return strings.Replace(r, `"port":`, `"prot": 1, "port":`, 1) },
 	} {
 		os.WriteFile(path, []byte(edit(string(rec))), 0o600)
-		_, err := Load(s, "web1")
-		var ce *store.CorruptError
+		_, err := s.Load("web1")
+		var ce *CorruptError
 		if !errors.As(err, &ce) {
 			t.Errorf("%s: err = %v, want a CorruptError", name, err)
 		}
 	}
-	if _, err := Load(s, "nosuch"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Load("nosuch"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing machine: %v", err)
 	}
 }
@@ -66,7 +64,7 @@ func TestLoadRefusesWhatNoLongerValidates(t *testing.T) {
 // on a shared CA, in every format their OS takes, and looks for any line of
 // the CA key in the output.
 func TestNoCAKeyInAnyFormat(t *testing.T) {
-	s, err := store.Open(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +75,7 @@ func TestNoCAKeyInAnyFormat(t *testing.T) {
 		{"own", "ubuntu-24.04", "", 3}, {"shared", "debian-12", "fleet", 3}, {"core", "flatcar", "", 1},
 	} {
 		spec := generator.Spec{Name: tc.name, IPs: []string{"203.0.113.10"}, OS: tc.os}.WithDefaults()
-		if _, err := s.Create(store.CreateRequest{Name: spec.Name, SANs: spec.SANs(), CA: tc.ca, Spec: spec}); err != nil {
+		if _, err := s.Create(CreateRequest{Spec: spec, CA: tc.ca}); err != nil {
 			t.Fatal(err)
 		}
 		keyPath := filepath.Join(s.HostDir(tc.name), "ca-key.pem")
@@ -88,7 +86,7 @@ func TestNoCAKeyInAnyFormat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := Load(s, tc.name)
+		m, err := s.Load(tc.name)
 		if err != nil {
 			t.Fatal(err)
 		}

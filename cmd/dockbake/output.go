@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/store"
+)
+
+// The output flags of create, render and regenerate-certs, and the
+// user-data they write.
+
+// userData renders a machine's user-data (or script) as the output flags
+// ask, and prints the target's notes to stderr.
+func userData(c *cli.Context, p *proc, m *store.Machine) ([]byte, error) {
+	out, err := outputFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := m.Plan()
+	var corrupt *store.CorruptError
+	if errors.As(err, &corrupt) || errors.Is(err, fs.ErrNotExist) {
+		return nil, withHint(err, "dockbake rm --force %s and create it again", m.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, notes, err := generator.UserData(plan, out)
+	var size *generator.SizeError
+	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
+		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", m.Name, size.Target.Name)
+	}
+	if errors.As(err, &size) {
+		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", m.Name)
+	}
+	if err != nil {
+		return nil, withHint(err, "dockbake render --help lists the output flags")
+	}
+	for _, n := range notes {
+		notef(p.stderr, "%s", n)
+	}
+	return data, nil
+}
+
+// outputFromFlags reads the output flags; --merge files are read here, so
+// a missing one is reported before anything is created.
+func outputFromFlags(c *cli.Context) (generator.Output, error) {
+	out := generator.Output{
+		Format:   generator.Format(c.String("format")),
+		Encoding: generator.Encoding{Gzip: c.Bool("gzip"), Base64: c.Bool("base64")},
+		Target:   c.String("target"),
+	}
+	for _, name := range c.StringSlice("merge") {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return out, fmt.Errorf("--merge %q: %w", name, errors.Unwrap(err))
+		}
+		out.Merge = append(out.Merge, generator.MergePart{Name: name, Content: b})
+	}
+	return out, nil
+}
+
+// checkOutputFlags refuses output flags that cannot work for spec's OS,
+// before create makes any key.
+func checkOutputFlags(c *cli.Context, spec generator.Spec) error {
+	out, err := outputFromFlags(c)
+	if err != nil {
+		return err
+	}
+	o, ok := generator.LookupOS(spec.OS)
+	if !ok {
+		return nil // Validate reports it
+	}
+	return out.Check(o)
+}
+
+// checkOutput refuses to replace an existing --output file without --force:
+// it may hold another host's key.
+func checkOutput(c *cli.Context) error {
+	out := c.String("output")
+	if out == "" || out == "-" {
+		return nil
+	}
+	// Checked before any key is made, so that create does not leave a
+	// machine behind for want of a directory.
+	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+		return withHint(fmt.Errorf("--output %q: directory %q does not exist", out, filepath.Dir(out)), "create the directory first, or choose another --output")
+	}
+	if _, err := os.Lstat(out); err == nil && !c.Bool("force") {
+		return withHint(fmt.Errorf("output file %q already exists", out), "choose another --output, or add --force to replace it")
+	}
+	return nil
+}
+
+// writeOutput writes user-data to --output (0600: it holds a private key)
+// or to stdout.
+func writeOutput(c *cli.Context, p *proc, data []byte) error {
+	out := c.String("output")
+	if out == "" || out == "-" {
+		_, err := p.stdout.Write(data)
+		return err
+	}
+	if err := store.WriteFileAtomic(out, data, 0o600); err != nil {
+		return fmt.Errorf("writing --output %q: %w", out, err)
+	}
+	fmt.Fprintf(p.stderr, "Wrote user-data to %s (mode 0600: it holds the host's private key)\n", out)
+	return nil
+}
+
+// outputFlags are the flags that say how to write user-data, new for each
+// command: urfave/cli keeps a flag's parsed value in the flag itself.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the user-data to `FILE` (mode 0600) instead of stdout"},
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, DefaultText: "cloud-config, or ignition on Flatcar and Fedora CoreOS",
+			Usage: "what to write: " + strings.Join(generator.FormatNames(), ", ")},
+		&cli.StringSliceFlag{Name: "merge", Usage: "combine your own user-data `FILE` (cloud-config, script, boothook) with ours; needs --format mime (repeatable)"},
+		&cli.BoolFlag{Name: "gzip", Usage: "compress the user-data (cloud-init unpacks it)"},
+		&cli.BoolFlag{Name: "base64", Usage: "base64-encode the user-data (after --gzip)"},
+		&cli.StringFlag{Name: "target", Usage: "check the user-data against `PROVIDER`'s size limit and encoding: " + strings.Join(generator.TargetNames(), ", ")},
+	}
+}
