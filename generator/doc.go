@@ -8,4 +8,7 @@
 //
 // Renderers decide only how to say things. What lands on the host is decided
 // once, in BuildPlan, from the OS table in os.go.
+//
+// generator and pki are dockbake's supported Go API (see package pki for
+// what that promises); the Example functions show the intended use.
 package generator
