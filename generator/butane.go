@@ -65,7 +65,7 @@ func RenderButane(p *Plan) ([]byte, error) {
 	}
 	// Ignition runs no commands and installs no packages: a plan that
 	// needs either cannot be said here.
-	if len(p.Commands) > 0 || len(p.Packages) > 0 || len(p.Repos) > 0 {
+	if len(p.Steps) > 0 || len(p.Repos) > 0 {
 		return nil, fmt.Errorf("machine %q: the plan for %s needs commands or packages, which Ignition cannot run", p.Machine, p.OS.ID)
 	}
 	bc := butaneConfig{Variant: p.OS.Butane.Variant, Version: p.OS.Butane.Version}

@@ -56,15 +56,15 @@ func RenderCloudConfig(p *Plan) ([]byte, error) {
 	if p.OS.Boot == BootIgnition || len(p.EnableUnits) > 0 {
 		return nil, fmt.Errorf("machine %q: %s boots with Ignition, not cloud-init", p.Machine, p.OS.ID)
 	}
-	cc := cloudConfig{PackageUpdate: p.PackageUpdate, Packages: p.Packages}
+	var cc cloudConfig
 	for _, r := range p.Repos {
 		if cc.YumRepos == nil {
 			cc.YumRepos = map[string]yumRepo{}
 		}
 		cc.YumRepos[r.ID] = yumRepo{Name: r.Name, BaseURL: r.BaseURL, Enabled: true, GPGCheck: true, GPGKey: r.GPGKey}
 	}
-	for _, c := range p.Commands {
-		cc.RunCmd = append(cc.RunCmd, flowList(c))
+	if err := cc.addSteps(p.Steps); err != nil {
+		return nil, fmt.Errorf("machine %q: %w", p.Machine, err)
 	}
 	for _, f := range p.Files {
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{
@@ -79,4 +79,36 @@ func RenderCloudConfig(p *Plan) ([]byte, error) {
 		return nil, fmt.Errorf("encoding cloud-config: %w", err)
 	}
 	return out, nil
+}
+
+// addSteps says the steps in cloud-init's modules: the package steps as
+// package_update and packages, commands as runcmd, and no waits, since
+// cloud-init is what they wait for (see Step). cloud-init installs
+// packages before it runs runcmd's commands: a package step after a
+// command cannot be said.
+func (cc *cloudConfig) addSteps(steps []Step) error {
+	for _, s := range steps {
+		switch s.Kind {
+		case StepWait:
+			continue
+		case StepRefresh:
+			cc.PackageUpdate = true
+		case StepInstall:
+			cc.Packages = append(cc.Packages, s.Packages...)
+		case StepCommand:
+			argv := s.Argv
+			if len(s.Env) > 0 {
+				// An exec'd argv has no shell to set variables in.
+				argv = append(append(Command{"env"}, s.Env...), argv...)
+			}
+			cc.RunCmd = append(cc.RunCmd, flowList(argv))
+			continue
+		default:
+			return fmt.Errorf("the %s step %q has no cloud-config form", s.Kind, s.Shell())
+		}
+		if len(cc.RunCmd) > 0 {
+			return fmt.Errorf("the %s step %q comes after a command: cloud-init installs packages before it runs runcmd", s.Kind, s.Shell())
+		}
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func TestPlanPerOS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(p.Packages, " "); got != tc.packages {
+			if got := strings.Join(p.Packages(), " "); got != tc.packages {
 				t.Errorf("packages %q, want %q", got, tc.packages)
 			}
 			var repos []string
@@ -64,9 +64,9 @@ func TestPlanPerOS(t *testing.T) {
 			if strings.Contains(exec, "--containerd=") != tc.containerd {
 				t.Errorf("ExecStart=%s: --containerd present is %v, want %v", exec, !tc.containerd, tc.containerd)
 			}
-			enableNow := slices.ContainsFunc(p.Commands, func(c generator.Command) bool { return strings.Join(c, " ") == "systemctl enable --now docker.service" })
+			enableNow := slices.ContainsFunc(p.Steps, func(s generator.Step) bool { return s.Shell() == "systemctl enable --now docker.service" })
 			if enableNow != tc.enableNow {
-				t.Errorf("systemctl enable --now: %v, want %v (commands %v)", enableNow, tc.enableNow, p.Commands)
+				t.Errorf("systemctl enable --now: %v, want %v (steps %v)", enableNow, tc.enableNow, p.Steps)
 			}
 		})
 	}
@@ -118,8 +118,8 @@ func TestFlatcarSocketPattern(t *testing.T) {
 			t.Errorf("socket unit lacks %s:\n%s", want, socket)
 		}
 	}
-	if len(p.Commands)+len(p.Packages) != 0 || !slices.Equal(p.EnableUnits, []string{"docker-tls-tcp.socket"}) {
-		t.Errorf("commands %v, packages %v, units %v", p.Commands, p.Packages, p.EnableUnits)
+	if len(p.Steps) != 0 || !slices.Equal(p.EnableUnits, []string{"docker-tls-tcp.socket"}) {
+		t.Errorf("steps %v, units %v", p.Steps, p.EnableUnits)
 	}
 }
 

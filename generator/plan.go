@@ -35,14 +35,11 @@ type File struct {
 type Command []string
 
 // Plan is everything that goes onto a Docker host, in order: files first,
-// then repositories, then packages, then commands.
+// then repositories, then the steps (waits, packages, commands).
 type Plan struct {
-	Machine       string
-	URL           string
-	Files         []File
-	PackageUpdate bool
-	Packages      []string
-	Commands      []Command
+	Machine string
+	URL     string
+	Files   []File
 
 	// OS is the host's operating system: renderers read how to say things
 	// there (its package manager, its Butane variant), never what to do.
@@ -51,10 +48,45 @@ type Plan struct {
 	// Debian's apt sources are plain Files; dnf repositories are typed,
 	// since cloud-init writes them itself (yum_repos).
 	Repos []Repo
+	// Steps are what the host does once files and repositories are in
+	// place: the package manager's steps, with the waits a fresh cloud VM
+	// needs, then the commands. Each renderer says each step in its own
+	// medium (see Step).
+	Steps []Step
 	// EnableUnits are systemd units enabled at first boot on an OS whose
 	// first-boot agent writes files before systemd starts (Ignition) and
 	// runs no commands.
 	EnableUnits []string
+}
+
+// Packages lists the packages the plan installs, in order.
+func (p *Plan) Packages() []string {
+	var pkgs []string
+	for _, s := range p.Steps {
+		if s.Kind == StepInstall {
+			pkgs = append(pkgs, s.Packages...)
+		}
+	}
+	return pkgs
+}
+
+// RunSteps are the steps for a renderer that runs commands on a host that
+// is up (the script, the Packer provisioner): Steps, and for the units a
+// first-boot agent would enable before systemd starts, the systemctl calls
+// that enable them and have a running systemd load and start them.
+func (p *Plan) RunSteps() []Step {
+	if len(p.EnableUnits) == 0 {
+		return p.Steps
+	}
+	steps := append([]Step{}, p.Steps...)
+	steps = append(steps, withSystemd(nil, "systemctl", "daemon-reload"))
+	for _, u := range p.EnableUnits {
+		steps = append(steps, run("systemctl", "enable", u))
+	}
+	for _, u := range p.EnableUnits {
+		steps = append(steps, withSystemd(nil, "systemctl", "restart", u))
+	}
+	return steps
 }
 
 // HostCerts are the PEM files of one host: never the CA key.
@@ -97,9 +129,14 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 		}
 	}
 	if pkgs := packagesFor(o, spec.Install); len(pkgs) > 0 {
-		p.PackageUpdate, p.Packages = true, pkgs
+		install, err := installSteps(o, pkgs)
+		if err != nil {
+			return nil, fmt.Errorf("machine %q: %w", spec.Name, err)
+		}
+		p.Steps = install
 	}
-	p.Commands = append(dockerUserCommands(spec.DockerUser), startCommands(o)...)
+	p.Steps = append(p.Steps, dockerUserSteps(spec.DockerUser)...)
+	p.Steps = append(p.Steps, startSteps(o)...)
 	return p, nil
 }
 
@@ -113,48 +150,50 @@ func dockerCERepo(o OS) []File {
 	}
 }
 
-// dockerUserCommands give user access to the local socket. They run after
+// dockerUserSteps give user access to the local socket. They run after
 // packages, when the package has created the docker group; the group and the
 // user are created if missing, and an existing user is only added to it.
-func dockerUserCommands(user string) []Command {
+func dockerUserSteps(user string) []Step {
 	if user == "" {
 		return nil
 	}
-	return []Command{
-		{"sh", "-c", "getent group docker >/dev/null || groupadd --system docker"},
-		{"sh", "-c", "id -u " + ShellQuote(user) + " >/dev/null 2>&1 || useradd --create-home --shell /bin/bash " + ShellQuote(user)},
-		{"usermod", "-aG", "docker", user},
+	return []Step{
+		run("sh", "-c", "getent group docker >/dev/null || groupadd --system docker"),
+		run("sh", "-c", "id -u "+ShellQuote(user)+" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "+ShellQuote(user)),
+		run("usermod", "-aG", "docker", user),
 	}
 }
 
-// restartCommands make dockerd pick up the drop-in whether Docker was just
+// restartSteps make dockerd pick up the drop-in whether Docker was just
 // installed or was already running from the image: systemd does not reload
 // units by itself, and a daemon that failed before the certificates arrived
-// may have hit its start limit.
-func restartCommands() []Command {
-	return []Command{
-		{"systemctl", "daemon-reload"},
-		{"sh", "-c", "systemctl reset-failed docker.service || true"},
-		{"systemctl", "enable", "docker.service"},
-		{"systemctl", "restart", "docker.service"},
+// may have hit its start limit. Without a running systemd (an image built
+// in a chroot) only the enable remains, and dockerd first starts with the
+// drop-in when an instance boots.
+func restartSteps() []Step {
+	return []Step{
+		withSystemd(nil, "systemctl", "daemon-reload"),
+		withSystemd(nil, "sh", "-c", "systemctl reset-failed docker.service || true"),
+		run("systemctl", "enable", "docker.service"),
+		withSystemd(nil, "systemctl", "restart", "docker.service"),
 	}
 }
 
-// startCommands start dockerd with the drop-in. Debian's packages start
+// startSteps start dockerd with the drop-in. Debian's packages start
 // docker on installation, so a restart picks up a changed drop-in; RPMs
 // leave it stopped (presets), so it is started with enable --now, after a
 // try-restart that only touches a daemon already running (a baked image,
 // or the script run again with new certificates). Either way dockerd
 // starts once.
-func startCommands(o OS) []Command {
+func startSteps(o OS) []Step {
 	if o.Family != FamilyDNF {
-		return restartCommands()
+		return restartSteps()
 	}
-	return []Command{
-		{"systemctl", "daemon-reload"},
-		{"sh", "-c", "systemctl reset-failed docker.service || true"},
-		{"systemctl", "try-restart", "docker.service"},
-		{"systemctl", "enable", "--now", "docker.service"},
+	return []Step{
+		withSystemd(nil, "systemctl", "daemon-reload"),
+		withSystemd(nil, "sh", "-c", "systemctl reset-failed docker.service || true"),
+		withSystemd(nil, "systemctl", "try-restart", "docker.service"),
+		withSystemd(Command{"systemctl", "enable", "docker.service"}, "systemctl", "enable", "--now", "docker.service"),
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 // RenderScript writes the plan as a POSIX sh script that applies it to a
 // running host: files, repositories, packages, commands, in the order
 // cloud-init would. It installs packages with the OS's own package
-// manager and is safe to run again.
+// manager, after waiting for cloud-init's own boot work on a fresh cloud
+// VM, and is safe to run again.
 func RenderScript(p *Plan) ([]byte, error) {
 	if len(p.EnableUnits) > 0 || p.OS.Family == FamilyImage {
 		return nil, fmt.Errorf("machine %q: %s is set up by Ignition, not by a script", p.Machine, p.OS.ID)
@@ -26,13 +27,13 @@ func RenderScript(p *Plan) ([]byte, error) {
 	for _, f := range files {
 		s.Files = append(s.Files, scriptFile(f))
 	}
-	pkgs, err := installLines(p)
-	if err != nil {
-		return nil, err
-	}
-	s.Packages = pkgs
-	for _, c := range p.Commands {
-		s.Commands = append(s.Commands, ShellJoin(c))
+	// The same lines the Packer provisioner runs: each step's Shell.
+	for _, st := range p.RunSteps() {
+		if st.Kind == StepCommand {
+			s.Commands = append(s.Commands, st.Shell())
+		} else {
+			s.Packages = append(s.Packages, st.Shell())
+		}
 	}
 	return templates.RenderScript(s)
 }
@@ -65,31 +66,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// installLines are the package manager's commands for the plan's packages.
-// Both managers exit 0 for packages already installed.
-func installLines(p *Plan) ([]string, error) {
-	if len(p.Packages) == 0 {
-		return nil, nil
-	}
-	var lines []string
-	switch p.OS.Family {
-	case FamilyApt:
-		// As cloud-init does: no prompts, and keep configuration files
-		// that are already there (the drop-in's directory, daemon.json).
-		lines = append(lines, "export DEBIAN_FRONTEND=noninteractive")
-		if p.PackageUpdate {
-			lines = append(lines, "apt-get update")
-		}
-		lines = append(lines, ShellJoin(append([]string{"apt-get", "install", "-y", "-o", "Dpkg::Options::=--force-confold"}, p.Packages...)))
-	case FamilyDNF:
-		if p.PackageUpdate {
-			lines = append(lines, "dnf makecache")
-		}
-		lines = append(lines, ShellJoin(append([]string{"dnf", "install", "-y"}, p.Packages...)))
-	default:
-		return nil, fmt.Errorf("machine %q: %s installs no packages", p.Machine, p.OS.ID)
-	}
-	return lines, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,12 +16,19 @@ import (
 
 // stubbed are the commands that would change the machine running the
 // test; stubs log their argv instead.
-var stubbed = []string{"systemctl", "apt-get", "dnf", "getent", "groupadd", "useradd", "usermod"}
+var stubbed = []string{"systemctl", "apt-get", "dnf", "getent", "groupadd", "useradd", "usermod", "cloud-init"}
+
+// viaShell are the stubs only reached through a plan step's sh -c, whose
+// own line the log does not show.
+var viaShell = []string{"getent ", "groupadd ", "useradd ", "systemctl reset-failed ", "cloud-init "}
 
 // runner runs the script twice in a private mount namespace over an empty
-// /etc (a tmpfs nobody else sees), and copies /etc out after each run.
+// /etc (a tmpfs nobody else sees), and copies /etc out after each run. An
+// empty /run with /run/systemd/system makes it a host where systemd runs.
 const runner = `set -eu
 mount -t tmpfs tmpfs /etc
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system
 echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
 echo 'root:x:0:' >/etc/group
 for run in 1 2; do
@@ -70,7 +78,8 @@ func runScript(t *testing.T, unshare string, script []byte) string {
 		t.Fatal(err)
 	}
 	for _, name := range stubbed {
-		stub := "#!/bin/sh\necho " + name + ` "$@" >>"$OUT/log"` + "\n"
+		// The log shows DEBIAN_FRONTEND where a command runs with it.
+		stub := "#!/bin/sh\necho ${DEBIAN_FRONTEND:+DEBIAN_FRONTEND=$DEBIAN_FRONTEND} " + name + ` "$@" >>"$OUT/log"` + "\n"
 		if err := os.WriteFile(filepath.Join(stubs, name), []byte(stub), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +88,9 @@ func runScript(t *testing.T, unshare string, script []byte) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c", runner)
-	cmd.Env = append(os.Environ(), "OUT="+out)
+	// Only what the script sets reaches the stubs.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "DEBIAN_FRONTEND=") })
+	cmd.Env = append(cmd.Env, "OUT="+out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		stderr, _ := os.ReadFile(filepath.Join(out, "stderr"))
 		t.Fatalf("script failed: %v\n%s%s", err, b, stderr)
@@ -120,8 +131,9 @@ func checkEtc(t *testing.T, p *generator.Plan, etc string) {
 	})
 }
 
-// checkCommands compares the stubs' log with the plan: per run, the
-// package manager's calls, then every command in order.
+// checkCommands compares the stubs' log with the plan: per run, every
+// step's command in order, with its environment, and the wait for
+// cloud-init before the package manager.
 func checkCommands(t *testing.T, p *generator.Plan, out string) {
 	t.Helper()
 	log, err := os.ReadFile(filepath.Join(out, "log"))
@@ -133,23 +145,26 @@ func checkCommands(t *testing.T, p *generator.Plan, out string) {
 		t.Fatalf("the two runs differ:\n%s", log)
 	}
 	var want []string
-	for _, pkg := range p.Packages {
-		if !strings.Contains(runs[0], " "+pkg) {
-			t.Errorf("package %s not installed:\n%s", pkg, runs[0])
-		}
-	}
-	for _, c := range p.Commands {
-		if c[0] == "sh" { // runs stubs itself; its own line is not logged
+	for _, s := range p.RunSteps() {
+		if s.Argv[0] == "sh" { // runs stubs itself; its own line is not logged
 			continue
 		}
-		want = append(want, strings.Join(c, " "))
+		want = append(want, strings.Join(append(append([]string{}, s.Env...), s.Argv...), " "))
 	}
 	var got []string
+	waited := false
 	for _, line := range strings.Split(strings.TrimSpace(runs[0]), "\n") {
-		if !strings.HasPrefix(line, "apt-get ") && !strings.HasPrefix(line, "dnf ") && !strings.HasPrefix(line, "getent ") &&
-			!strings.HasPrefix(line, "groupadd ") && !strings.HasPrefix(line, "useradd ") && !strings.HasPrefix(line, "systemctl reset-failed") {
+		line = strings.TrimSpace(line)
+		waited = waited || line == "cloud-init status --wait"
+		if len(p.Packages()) > 0 && !waited && (strings.Contains(line, "apt-get ") || strings.HasPrefix(line, "dnf ")) {
+			t.Errorf("%q before waiting for cloud-init", line)
+		}
+		if !slices.ContainsFunc(viaShell, func(p string) bool { return strings.HasPrefix(line, p) }) {
 			got = append(got, line)
 		}
+	}
+	if len(p.Packages()) > 0 && !waited {
+		t.Errorf("packages installed without waiting for cloud-init:\n%s", runs[0])
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

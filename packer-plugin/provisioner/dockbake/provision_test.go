@@ -362,23 +362,46 @@ func TestProvisionDNF(t *testing.T) {
 	}
 }
 
+// TestOffline: without systemd, each plan step runs as the plan's typed
+// property says (NeedsSystemd, Offline), whatever its argv: a systemctl
+// call that works offline stays, and a command that needs systemd goes
+// even when it does not name systemctl.
 func TestOffline(t *testing.T) {
+	plan := &generator.Plan{Steps: []generator.Step{
+		{Argv: generator.Command{"systemctl", "enable", "docker.service"}},
+		{Argv: generator.Command{"systemctl", "enable", "--now", "docker.service"}, NeedsSystemd: true, Offline: generator.Command{"systemctl", "enable", "docker.service"}},
+		{Argv: generator.Command{"systemctl", "restart", "docker.service"}, NeedsSystemd: true},
+		{Argv: generator.Command{"systemctl", "daemon-reload"}, NeedsSystemd: true},
+		{Argv: generator.Command{"sh", "-c", "systemctl reset-failed docker.service || true"}, NeedsSystemd: true},
+		{Argv: generator.Command{"usermod", "-aG", "docker", "deploy"}},
+		{Argv: generator.Command{"systemctl", "preset", "docker.socket"}},
+		{Argv: generator.Command{"true"}, NeedsSystemd: true},
+	}}
 	for _, tc := range []struct {
-		in   generator.Command
-		want generator.Command // nil: left out
+		live bool
+		want []string
 	}{
-		{generator.Command{"systemctl", "enable", "docker.service"}, generator.Command{"systemctl", "enable", "docker.service"}},
-		{generator.Command{"systemctl", "enable", "--now", "docker.service"}, generator.Command{"systemctl", "enable", "docker.service"}},
-		{generator.Command{"systemctl", "restart", "docker.service"}, nil},
-		{generator.Command{"systemctl", "daemon-reload"}, nil},
-		{generator.Command{"sh", "-c", "systemctl reset-failed docker.service || true"}, nil},
-		{generator.Command{"usermod", "-aG", "docker", "deploy"}, generator.Command{"usermod", "-aG", "docker", "deploy"}},
+		{false, []string{"systemctl enable docker.service", "systemctl enable docker.service", "usermod -aG docker deploy", "systemctl preset docker.socket"}},
+		{true, []string{"systemctl enable docker.service", "systemctl enable --now docker.service", "systemctl restart docker.service", "systemctl daemon-reload",
+			"sh -c 'systemctl reset-failed docker.service || true'", "usermod -aG docker deploy", "systemctl preset docker.socket", "true"}},
 	} {
-		got, ok := offline(tc.in)
-		if ok != (tc.want != nil) || !slices.Equal(got, tc.want) {
-			t.Errorf("offline(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		todo := steps(plan, nil, tc.live, 2376)
+		if got := commandLines(todo[1].script); !slices.Equal(got, tc.want) {
+			t.Errorf("systemd running %v: commands\n%s\nwant\n%s", tc.live, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 		}
 	}
+}
+
+// commandLines are the commands of a commands step, without the echo
+// before each.
+func commandLines(script string) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(script), "\n")[1:] {
+		if !strings.HasPrefix(l, "echo ") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 func TestOSFromRelease(t *testing.T) {

@@ -134,10 +134,7 @@ func (r *remote) apply(plan *generator.Plan, port int) (err error) {
 		}
 	}()
 	staged := stage(hostFiles(plan), staging)
-	todo, err := steps(plan, staged, live, port)
-	if err != nil {
-		return err
-	}
+	todo := steps(plan, staged, live, port)
 	r.ui.Sayf("Uploading %d files to %s (private keys with mode 0600)", len(staged), staging)
 	for _, f := range staged {
 		if err := r.upload(f.Staged, f.Content, f.Mode.Perm()); err != nil {

@@ -43,25 +43,35 @@ func hostFiles(plan *generator.Plan) []generator.File {
 
 // steps turns a plan into scripts, in the plan's order: files and
 // repositories, packages, commands. live says whether systemd runs on the
-// build VM; without it only what works offline runs (systemctl enable), and
-// dockerd first starts when an instance of the image boots.
-func steps(plan *generator.Plan, staged []stagedFile, live bool, port int) ([]step, error) {
-	var out []step
-	out = append(out, filesStep(staged))
-	s, ok, err := packagesStep(plan, live)
-	if err != nil {
-		return nil, err
+// build VM; without it each plan step runs in the form the plan gives for
+// that (see generator.Step.WithoutSystemd), and dockerd first starts when
+// an instance of the image boots.
+func steps(plan *generator.Plan, staged []stagedFile, live bool, port int) []step {
+	out := []step{filesStep(staged)}
+	var install, cmds []generator.Step
+	for _, s := range plan.RunSteps() {
+		if !live {
+			var ok bool
+			if s, ok = s.WithoutSystemd(); !ok {
+				continue
+			}
+		}
+		if s.Kind == generator.StepCommand {
+			cmds = append(cmds, s)
+		} else {
+			install = append(install, s)
+		}
 	}
-	if ok {
-		out = append(out, s)
+	if len(install) > 0 {
+		out = append(out, packagesStep(install, plan.Packages()))
 	}
-	if s, ok := commandsStep(commands(plan, live), live); ok {
-		out = append(out, s)
+	if len(cmds) > 0 {
+		out = append(out, commandsStep(cmds, live))
 	}
 	if live {
 		out = append(out, checkStep(port))
 	}
-	return out, nil
+	return out
 }
 
 // filesStep installs each staged file with its owner and mode; install -D
@@ -86,106 +96,32 @@ func filesStep(staged []stagedFile) step {
 	return step{title: "Installing " + strings.Join(paths, ", "), script: b.String()}
 }
 
-// packagesStep installs the plan's packages with the OS's package manager,
-// as cloud-init's package_update and packages do. On a freshly booted cloud
-// VM cloud-init may still be installing packages of its own: wait for it to
-// finish, and for the package manager's lock.
-func packagesStep(plan *generator.Plan, live bool) (step, bool, error) {
-	if len(plan.Packages) == 0 {
-		return step{}, false, nil
-	}
+// packagesStep runs the plan's package steps: on a freshly booted cloud
+// VM, the wait for cloud-init, then the package manager's own commands,
+// each the line the script prints too.
+func packagesStep(install []generator.Step, pkgs []string) step {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	if live {
-		b.WriteString("if command -v cloud-init >/dev/null 2>&1; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi\n")
+	for _, s := range install {
+		b.WriteString(s.Shell() + "\n")
 	}
-	switch plan.OS.Family {
-	case generator.FamilyApt:
-		b.WriteString("export DEBIAN_FRONTEND=noninteractive\n")
-		apt := []string{"apt-get", "-q", "-o", "DPkg::Lock::Timeout=600"}
-		if plan.PackageUpdate {
-			b.WriteString(generator.ShellJoin(append(apt, "update")) + "\n")
-		}
-		// Keep configuration files that are already there, as cloud-init does.
-		install := append(append([]string{}, apt...), "-y", "-o", "Dpkg::Options::=--force-confold", "install")
-		b.WriteString(generator.ShellJoin(append(install, plan.Packages...)) + "\n")
-	case generator.FamilyDNF:
-		if plan.PackageUpdate {
-			b.WriteString("dnf -q makecache\n")
-		}
-		b.WriteString(generator.ShellJoin(append([]string{"dnf", "install", "-y"}, plan.Packages...)) + "\n")
-	default:
-		return step{}, false, fmt.Errorf("machine %q: %s has no package manager for %s: use install = \"none\"", plan.Machine, plan.OS.ID, strings.Join(plan.Packages, " "))
-	}
-	return step{title: "Installing Docker: " + strings.Join(plan.Packages, " "), script: b.String()}, true, nil
-}
-
-// commands are the plan's commands, or for a plan that only names units to
-// enable (an Ignition OS, where no commands run at first boot) the
-// systemctl calls that enable them and, on a running system, start them.
-func commands(plan *generator.Plan, live bool) []generator.Command {
-	if len(plan.EnableUnits) == 0 {
-		return plan.Commands
-	}
-	cmds := append([]generator.Command{}, plan.Commands...)
-	cmds = append(cmds, generator.Command{"systemctl", "daemon-reload"})
-	for _, u := range plan.EnableUnits {
-		cmds = append(cmds, generator.Command{"systemctl", "enable", u})
-	}
-	for _, u := range plan.EnableUnits {
-		cmds = append(cmds, generator.Command{"systemctl", "restart", u})
-	}
-	return cmds
+	return step{title: "Installing Docker: " + strings.Join(pkgs, " "), script: b.String()}
 }
 
 // commandsStep runs the commands, each echoed first so the UI and a
-// failure show which one ran. Without a running systemd, each command is
-// reduced to what works offline (see offline).
-func commandsStep(cmds []generator.Command, live bool) (step, bool) {
+// failure show which one ran.
+func commandsStep(cmds []generator.Step, live bool) step {
 	var b strings.Builder
 	b.WriteString("set -eu\n")
-	n := 0
 	for _, c := range cmds {
-		if !live {
-			var ok bool
-			if c, ok = offline(c); !ok {
-				continue
-			}
-		}
-		line := generator.ShellJoin(c)
+		line := c.Shell()
 		b.WriteString("echo " + generator.ShellQuote("$ "+line) + "\n" + line + "\n")
-		n++
-	}
-	if n == 0 {
-		return step{}, false
 	}
 	title := "Enabling docker.service"
 	if live {
 		title = "Enabling and restarting docker.service"
 	}
-	return step{title: title, script: b.String()}, true
-}
-
-// offline is what remains of a plan command where systemd is not running
-// (a chroot or container build): systemctl enable only links unit files and
-// works offline, without --now; every other call to systemctl needs the
-// running manager and is left out (ok false). Other commands stay.
-func offline(c generator.Command) (generator.Command, bool) {
-	switch {
-	case len(c) >= 2 && c[0] == "systemctl" && c[1] == "enable":
-		var kept generator.Command
-		for _, a := range c {
-			if a != "--now" {
-				kept = append(kept, a)
-			}
-		}
-		return kept, true
-	case len(c) > 0 && c[0] == "systemctl":
-		return nil, false
-	case len(c) > 0 && c[0] == "sh" && strings.Contains(strings.Join(c[1:], " "), "systemctl"):
-		return nil, false
-	}
-	return c, true
+	return step{title: title, script: b.String()}
 }
 
 // checkStep waits until dockerd answers on its local socket and listens on

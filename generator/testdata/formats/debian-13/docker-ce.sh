@@ -142,9 +142,9 @@ put /etc/apt/sources.list.d/docker.list 0644 root:root <<'DOCKBAKE_EOF'
 deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian trixie stable
 DOCKBAKE_EOF
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y -o Dpkg::Options::=--force-confold docker-ce docker-ce-cli containerd.io
+sh -c 'if [ -d /run/systemd/system ] && command -v cloud-init >/dev/null 2>&1 && ! grep -qs /cloud- /proc/self/cgroup; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi'
+DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 update
+DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 -y -o Dpkg::Options::=--force-confold install docker-ce docker-ce-cli containerd.io
 
 systemctl daemon-reload
 sh -c 'systemctl reset-failed docker.service || true'

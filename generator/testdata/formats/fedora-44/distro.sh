@@ -73,7 +73,8 @@ ExecStart=
 ExecStart=/usr/bin/dockerd -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server.pem --tlskey=/etc/docker/server-key.pem --exec-opt native.cgroupdriver=systemd --label=env=prod $OPTIONS
 DOCKBAKE_EOF
 
-dnf makecache
+sh -c 'if [ -d /run/systemd/system ] && command -v cloud-init >/dev/null 2>&1 && ! grep -qs /cloud- /proc/self/cgroup; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi'
+dnf -q makecache
 dnf install -y moby-engine
 
 systemctl daemon-reload

@@ -82,7 +82,8 @@ gpgcheck=1
 gpgkey=https://download.docker.com/linux/fedora/gpg
 DOCKBAKE_EOF
 
-dnf makecache
+sh -c 'if [ -d /run/systemd/system ] && command -v cloud-init >/dev/null 2>&1 && ! grep -qs /cloud- /proc/self/cgroup; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi'
+dnf -q makecache
 dnf install -y docker-ce docker-ce-cli containerd.io
 
 systemctl daemon-reload

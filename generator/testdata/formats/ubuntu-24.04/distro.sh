@@ -73,9 +73,9 @@ ExecStart=
 ExecStart=dockerd -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server.pem --tlskey=/etc/docker/server-key.pem --label=env=prod
 DOCKBAKE_EOF
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y -o Dpkg::Options::=--force-confold docker.io
+sh -c 'if [ -d /run/systemd/system ] && command -v cloud-init >/dev/null 2>&1 && ! grep -qs /cloud- /proc/self/cgroup; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi'
+DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 update
+DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 -y -o Dpkg::Options::=--force-confold install docker.io
 
 systemctl daemon-reload
 sh -c 'systemctl reset-failed docker.service || true'
