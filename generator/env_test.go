@@ -178,3 +178,34 @@ func TestEnvHintFallback(t *testing.T) {
 		})
 	}
 }
+
+// TestHintWordsWithoutRealShell covers the hint quoting of the shells not
+// installed here, PowerShell and cmd.exe, by their documented rules.
+func TestHintWordsWithoutRealShell(t *testing.T) {
+	for _, tc := range []struct {
+		quote func(string) (string, bool)
+		in    string
+		want  string // "" when the word cannot be said
+	}{
+		{psWord, `C:\Users\me\.docker`, `C:\Users\me\.docker`},
+		{psWord, `C:\Program Files\store`, `'C:\Program Files\store'`},
+		{psWord, "it's $HOME", `'it''s $HOME'`},
+		{psWord, "--%", `'--%'`}, // PowerShell's stop-parsing token
+		{psWord, `say "hi"`, ""},
+		{psWord, "a\nb", ""},
+		{cmdWord, `C:\Users\me`, `C:\Users\me`},
+		{cmdWord, `C:\My Store`, `"C:\My Store"`},
+		{cmdWord, "100%", ""},
+		{cmdWord, "a&b", ""},
+		{cmdWord, "it's", ""},
+		{cmdWord, "(x)", ""},
+	} {
+		got, ok := tc.quote(tc.in)
+		if !ok {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("quote(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
+	}
+}

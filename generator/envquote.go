@@ -33,7 +33,11 @@ func bare(s, safe string) bool {
 	return s != "" && strings.Trim(s, safe) == ""
 }
 
-const bareChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,+@"
+const (
+	alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	// bareChars need no quoting in bash, zsh, sh, fish and tcsh.
+	bareChars = alnum + "-_./:,+@"
+)
 
 // singleQuote is POSIX quoting: nothing is special inside '...' but the
 // quote itself.
@@ -130,7 +134,7 @@ func psWord(s string) (string, bool) {
 	if !typable(s) || strings.ContainsAny(s, "\"\u201c\u201d\u201e") {
 		return "", false
 	}
-	if bare(s, strings.Trim(bareChars, ",+@")+`\`) {
+	if bare(s, alnum+`-_./:\`) {
 		return s, true
 	}
 	return psQuote(s), true
@@ -141,7 +145,7 @@ func psWord(s string) (string, bool) {
 // a comma or a semicolon. cmd.exe has no quoting for %, ^, &, |, <, >, (,
 // ), quotes or !, so a word with one of them cannot be said.
 func cmdWord(s string) (string, bool) {
-	plain := strings.ReplaceAll(bareChars, ",", "") + `=\`
+	plain := alnum + `-_./:+@=\`
 	if bare(s, plain) {
 		return s, true
 	}
