@@ -39,6 +39,7 @@ var hostileNames = []string{"web1", "a", "A-b_c.d", "x..y", "9" + strings.Repeat
 func TestEnvHostileStoragePath(t *testing.T) {
 	for _, rs := range realShells {
 		t.Run(string(rs.shell), func(t *testing.T) {
+			t.Parallel() // each check has its own directory; shells mostly wait
 			rs := lookShell(t, rs.shell)
 			for i, p := range hostilePaths {
 				name := hostileNames[i%len(hostileNames)]

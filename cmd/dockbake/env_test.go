@@ -20,11 +20,11 @@ import (
 // envShell is a real shell, how env's output is evaluated in it, and an
 // interactive shell to type the usage hint into.
 type envShell struct {
-	name      string
-	run, tty  []string
-	eval      string // OUT is the file with env's output
-	noBraces  bool   // tcsh: a value with "{" is refused
-	noBackTic bool   // tcsh: a hint word with "`" falls back
+	name        string
+	run, tty    []string
+	eval        string // OUT is the file with env's output
+	noBraces    bool   // tcsh: a value with "{" is refused
+	noBackquote bool   // tcsh: a hint word with "`" falls back
 }
 
 var envShells = []envShell{
@@ -32,7 +32,7 @@ var envShells = []envShell{
 	{name: "zsh", run: []string{"zsh", "-f", "-c"}, tty: []string{"zsh", "-f", "-i"}, eval: `eval "$(cat OUT)"`},
 	{name: "sh", run: []string{"sh", "-c"}, tty: []string{"sh", "-i"}, eval: `eval "$(cat OUT)"`},
 	{name: "fish", run: []string{"fish", "--no-config", "-c"}, tty: []string{"fish", "--no-config"}, eval: `cat OUT | source`},
-	{name: "tcsh", run: []string{"tcsh", "-f", "-c"}, tty: []string{"tcsh", "-f", "-i"}, eval: "eval `cat OUT`", noBraces: true, noBackTic: true},
+	{name: "tcsh", run: []string{"tcsh", "-f", "-c"}, tty: []string{"tcsh", "-f", "-i"}, eval: "eval `cat OUT`", noBraces: true, noBackquote: true},
 }
 
 // TestEnvHostileStoragePath is the security test of `dockbake env` as
@@ -81,7 +81,7 @@ func (r *recorder) check(t *testing.T, sh envShell, store, name string) {
 	certs := filepath.Join(store, "machines", name)
 	set := map[string]string{"DOCKER_TLS_VERIFY": "1", "DOCKER_HOST": "tcp://203.0.113.10:2376", "DOCKER_CERT_PATH": certs, "DOCKER_MACHINE_NAME": name}
 	sayable := !strings.ContainsFunc(certs, unicode.IsControl) && !(sh.noBraces && strings.Contains(certs, "{"))
-	typable := sayable && utf8.ValidString(store) && !(sh.noBackTic && strings.Contains(store, "`"))
+	typable := sayable && utf8.ValidString(store) && !(sh.noBackquote && strings.Contains(store, "`"))
 	for _, tc := range []struct {
 		args, plain []string
 		want        map[string]string
