@@ -34,10 +34,16 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd packer-plugin && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# The escaping fuzzers, one minute each (go test takes one -fuzz target at a time).
+# The escaping fuzzers, one minute each (go test takes one -fuzz target at a time);
+# FuzzEnv* run the real shell on each input, so they minimize briefly.
 fuzz:
 	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzExecLine$$' -fuzztime 60s
 	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzScriptContent$$' -fuzztime 60s
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvBash$$' -fuzztime 60s -fuzzminimizetime 10x
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvZsh$$' -fuzztime 60s -fuzzminimizetime 10x
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvSh$$' -fuzztime 60s -fuzzminimizetime 10x
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvFish$$' -fuzztime 60s -fuzzminimizetime 10x
+	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvTcsh$$' -fuzztime 60s -fuzzminimizetime 10x
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pki/ ./generator/

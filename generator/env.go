@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"unicode"
 )
 
 // Shell is a shell or editor that `dockbake env` writes for.
@@ -65,8 +64,14 @@ type EnvRequest struct {
 	NoProxy        bool
 	ProxyHost      string
 	CurrentNoProxy string
-	// Command is the command line to show in the usage hint.
+	// Command is the command line the usage hint repeats, as typed.
 	Command []string
+	// Fallback is the hint's command when a word of Command cannot be
+	// said safely in the shell (a storage path with a newline, say), and
+	// FallbackNote, plain words, says what it leaves out. Without them
+	// such a hint is left out.
+	Fallback     []string
+	FallbackNote string
 }
 
 type variable struct{ name, value string }
@@ -102,7 +107,7 @@ func RenderEnv(r EnvRequest) (string, error) {
 			b.WriteString(syn.unset("NO_PROXY"))
 		}
 	}
-	b.WriteString(syn.hint(ShellJoin(r.Command)))
+	b.WriteString(syn.usage(r))
 	return b.String(), nil
 }
 
@@ -121,62 +126,98 @@ func noProxy(current, host string, remove bool) string {
 	return strings.Join(out, ",")
 }
 
-// syntax is one shell's way to set and unset a variable, and its hint.
+// syntax is one shell's way to set and unset a variable, and to say the
+// usage hint. hint reports false when a word of the command cannot be said
+// safely in the shell.
 type syntax struct {
-	set   func(name, value string) (string, error)
-	unset func(name string) string
-	hint  func(cmd string) string
+	comment string
+	set     func(name, value string) (string, error)
+	unset   func(name string) string
+	hint    func(argv []string) (string, bool)
 }
 
 var syntaxes = map[Shell]syntax{
 	ShellBash: posix, ShellZsh: posix, ShellSh: posix,
 	ShellFish: {
-		set:   func(n, v string) (string, error) { return lineOf("set -gx %s %s;\n", n, v, fishQuote) },
-		unset: func(n string) string { return "set -e " + n + ";\n" },
-		hint:  func(c string) string { return hintLines("#", c+" | source") },
+		comment: "#",
+		set:     func(n, v string) (string, error) { return lineOf("set -gx %s %s;\n", n, v, quoted(fishQuote)) },
+		unset:   func(n string) string { return "set -e " + n + ";\n" },
+		hint:    func(argv []string) (string, bool) { return wrapWords(argv, fishWord, "", " | source") },
 	},
 	ShellPowerShell: {
-		set:   func(n, v string) (string, error) { return lineOf("$Env:%s = %s\n", n, v, psQuote) },
-		unset: func(n string) string { return `Remove-Item Env:\` + n + "\n" },
-		hint:  func(c string) string { return hintLines("#", "& "+c+" | Invoke-Expression") },
+		comment: "#",
+		set:     func(n, v string) (string, error) { return lineOf("$Env:%s = %s\n", n, v, quoted(psQuote)) },
+		unset:   func(n string) string { return `Remove-Item Env:\` + n + "\n" },
+		hint:    func(argv []string) (string, bool) { return wrapWords(argv, psWord, "& ", " | Invoke-Expression") },
 	},
 	ShellCmd: {
-		set:   func(n, v string) (string, error) { return lineOf("SET %s\n", n, v, nil) },
-		unset: func(n string) string { return "SET " + n + "=\n" },
-		hint:  func(c string) string { return hintLines("REM", `@FOR /f "tokens=*" %i IN ('`+c+`') DO @%i`) },
+		comment: "REM",
+		set:     func(n, v string) (string, error) { return lineOf("SET %s\n", n, v, nil) },
+		unset:   func(n string) string { return "SET " + n + "=\n" },
+		hint: func(argv []string) (string, bool) {
+			return wrapWords(argv, cmdWord, `@FOR /f "tokens=*" %i IN ('`, `') DO @%i`)
+		},
 	},
 	ShellTcsh: {
-		set:   func(n, v string) (string, error) { return lineOf("setenv %s %s;\n", n, v, cshQuote) },
-		unset: func(n string) string { return "unsetenv " + n + ";\n" },
-		hint:  func(c string) string { return hintLines(":", "eval `"+c+"`") },
+		comment: ":",
+		set:     func(n, v string) (string, error) { return lineOf("setenv %s %s;\n", n, v, cshValue) },
+		unset:   func(n string) string { return "unsetenv " + n + ";\n" },
+		hint:    func(argv []string) (string, bool) { return wrapWords(argv, cshWord, "eval `", "`") },
 	},
 	ShellEmacs: {
-		set:   func(n, v string) (string, error) { return lineOf("(setenv \"%s\" %s)\n", n, v, elispQuote) },
-		unset: func(n string) string { return "(setenv \"" + n + "\" nil)\n" },
-		hint: func(c string) string {
-			return hintLines(";;", "(with-temp-buffer (shell-command "+elispQuote(c)+" (current-buffer)) (eval-buffer))")
+		comment: ";;",
+		set:     func(n, v string) (string, error) { return lineOf("(setenv \"%s\" %s)\n", n, v, quoted(elispQuote)) },
+		unset:   func(n string) string { return "(setenv \"" + n + "\" nil)\n" },
+		hint: func(argv []string) (string, bool) {
+			c, ok := joinWords(argv, posixWord)
+			return "(with-temp-buffer (shell-command " + elispQuote(c) + " (current-buffer)) (eval-buffer))", ok
 		},
 	},
 }
 
 var posix = syntax{
-	set:   func(n, v string) (string, error) { return lineOf("export %s=%s\n", n, v, singleQuote) },
-	unset: func(n string) string { return "unset " + n + "\n" },
-	hint:  func(c string) string { return hintLines("#", `eval "$(`+c+`)"`) },
+	comment: "#",
+	set:     func(n, v string) (string, error) { return lineOf("export %s=%s\n", n, v, quoted(singleQuote)) },
+	unset:   func(n string) string { return "unset " + n + "\n" },
+	hint:    func(argv []string) (string, bool) { return wrapWords(argv, posixWord, `eval "$(`, `)"`) },
 }
 
-func hintLines(comment, cmd string) string {
-	return comment + " Run this command to configure your shell:\n" + comment + " " + cmd + "\n"
+// wrapWords quotes argv and puts it between before and after.
+func wrapWords(argv []string, quote func(string) (string, bool), before, after string) (string, bool) {
+	c, ok := joinWords(argv, quote)
+	return before + c + after, ok
+}
+
+// usage is the hint: Command, or else Fallback with its note, or nothing
+// when neither can be said safely.
+func (syn syntax) usage(r EnvRequest) string {
+	lead := syn.comment + " Run this command to configure your shell"
+	if cmd, ok := syn.hint(r.Command); ok {
+		return lead + ":\n" + syn.comment + " " + cmd + "\n"
+	}
+	if cmd, ok := syn.hint(r.Fallback); ok && plainWords(r.FallbackNote) {
+		return lead + ", " + r.FallbackNote + ":\n" + syn.comment + " " + cmd + "\n"
+	}
+	return ""
+}
+
+// plainWords reports text that every shell's comment line carries as it
+// is: letters, digits, spaces and _ , . -
+func plainWords(s string) bool {
+	return bare(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,.- ")
+}
+
+// quoted adapts a quoting function that can say any value.
+func quoted(q func(string) string) func(string) (string, error) {
+	return func(s string) (string, error) { return q(s), nil }
 }
 
 // lineOf formats one assignment. A value with a control character cannot
 // survive any of these shells' line-based evaluation and is refused. A nil
 // quote means cmd.exe's SET "NAME=value" form.
-func lineOf(format, name, value string, quote func(string) string) (string, error) {
-	for _, r := range value {
-		if unicode.IsControl(r) {
-			return "", fmt.Errorf("value %q contains a control character", value)
-		}
+func lineOf(format, name, value string, quote func(string) (string, error)) (string, error) {
+	if hasControl(value) {
+		return "", fmt.Errorf("value %q contains a control character", value)
 	}
 	if quote == nil {
 		if strings.ContainsAny(value, `"%`) {
@@ -184,32 +225,9 @@ func lineOf(format, name, value string, quote func(string) string) (string, erro
 		}
 		return fmt.Sprintf(format, `"`+name+"="+value+`"`), nil
 	}
-	return fmt.Sprintf(format, name, quote(value)), nil
-}
-
-// singleQuote is POSIX quoting: nothing is special inside '...' but the
-// quote itself.
-func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// fishQuote: inside fish's single quotes only \\ and \' are escapes.
-func fishQuote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// psQuote: PowerShell single-quoted strings double the quote.
-// PowerShell also ends a single-quoted string at the typographic quotes
-// U+2018 to U+201B, so each of them is doubled too.
-func psQuote(s string) string {
-	return "'" + strings.NewReplacer("'", "''", "\u2018", "\u2018\u2018", "\u2019", "\u2019\u2019",
-		"\u201a", "\u201a\u201a", "\u201b", "\u201b\u201b").Replace(s) + "'"
-}
-
-// cshQuote: csh expands ! (history) even inside single quotes.
-func cshQuote(s string) string {
-	return "'" + strings.NewReplacer(`'`, `'\''`, `!`, `\!`).Replace(s) + "'"
-}
-
-// elispQuote writes an Emacs Lisp string literal.
-func elispQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	q, err := quote(value)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(format, name, q), nil
 }

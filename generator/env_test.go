@@ -128,6 +128,11 @@ func TestEnvRefusesWhatCannotBeSaid(t *testing.T) {
 	if _, err := RenderEnv(r); err == nil {
 		t.Error("newline in path accepted")
 	}
+	r = envReq(ShellTcsh)
+	r.CertPath = "/tmp/{a,b}"
+	if _, err := RenderEnv(r); err == nil || !strings.Contains(err.Error(), "tcsh's eval") {
+		t.Errorf("tcsh with {: %v", err)
+	}
 	r = envReq(ShellCmd)
 	r.CertPath = `C:\100%`
 	if _, err := RenderEnv(r); err == nil || !strings.Contains(err.Error(), "cmd.exe") {
@@ -140,5 +145,67 @@ func TestPowerShellTypographicQuotes(t *testing.T) {
 	got := psQuote("C:\\Users\\O’Brien's")
 	if want := "'C:\\Users\\O’’Brien''s'"; got != want {
 		t.Errorf("psQuote = %s, want %s", got, want)
+	}
+}
+
+// TestEnvHintFallback: in every shell, including those not installed here,
+// a typed command that cannot be said in a comment line gives way to the
+// fallback, and with no fallback the hint is left out; either way every
+// line of the output is one of env's own.
+func TestEnvHintFallback(t *testing.T) {
+	hostile := "/x\n(shell-command \"touch pwned\")\r\ntouch pwned #"
+	for _, name := range ShellNames() {
+		t.Run(name, func(t *testing.T) {
+			r := envReq(Shell(name))
+			r.Unset = true
+			r.Command = []string{"dockbake", "--storage-path", hostile, "env", "--unset"}
+			r.Fallback, r.FallbackNote = []string{"dockbake", "env", "--unset"}, "with the storage path in DOCKBAKE_STORAGE_PATH"
+			out, err := RenderEnv(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			comment := syntaxes[Shell(name)].comment
+			if len(lines) != 6 || strings.Contains(out, "pwned") || strings.Contains(out, "\r") ||
+				lines[4] != comment+" Run this command to configure your shell, with the storage path in DOCKBAKE_STORAGE_PATH:" ||
+				!strings.Contains(lines[5], "dockbake env --unset") {
+				t.Errorf("output:\n%s", out)
+			}
+			r.Fallback = nil
+			if out, _ := RenderEnv(r); strings.Count(out, "\n") != 4 || strings.Contains(out, "Run this command") {
+				t.Errorf("without a fallback:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestHintWordsWithoutRealShell covers the hint quoting of the shells not
+// installed here, PowerShell and cmd.exe, by their documented rules.
+func TestHintWordsWithoutRealShell(t *testing.T) {
+	for _, tc := range []struct {
+		quote func(string) (string, bool)
+		in    string
+		want  string // "" when the word cannot be said
+	}{
+		{psWord, `C:\Users\me\.docker`, `C:\Users\me\.docker`},
+		{psWord, `C:\Program Files\store`, `'C:\Program Files\store'`},
+		{psWord, "it's $HOME", `'it''s $HOME'`},
+		{psWord, "--%", `'--%'`}, // PowerShell's stop-parsing token
+		{psWord, `say "hi"`, ""},
+		{psWord, "a\nb", ""},
+		{cmdWord, `C:\Users\me`, `C:\Users\me`},
+		{cmdWord, `C:\My Store`, `"C:\My Store"`},
+		{cmdWord, "100%", ""},
+		{cmdWord, "a&b", ""},
+		{cmdWord, "it's", ""},
+		{cmdWord, "(x)", ""},
+	} {
+		got, ok := tc.quote(tc.in)
+		if !ok {
+			got = ""
+		}
+		if got != tc.want {
+			t.Errorf("quote(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+		}
 	}
 }

@@ -26,22 +26,30 @@ type MergePart struct {
 }
 
 // partTypes maps the first line of a user-data file to its MIME type, as
-// cloud-init's handlers know them. Longer prefixes come first.
-var partTypes = []struct{ prefix, contentType string }{
-	{"#cloud-config-archive", "text/cloud-config-archive"},
-	{"#cloud-config-jsonp", "text/cloud-config-jsonp"},
-	{"#cloud-config", "text/cloud-config"},
-	{"#cloud-boothook", "text/cloud-boothook"},
-	{"#include-once", "text/x-include-once-url"},
-	{"#include", "text/x-include-url"},
-	{"#part-handler", "text/part-handler"},
-	{"## template: jinja", "text/jinja2"},
-	{"#!", "text/x-shellscript"},
+// cloud-init's handlers know them, and checks that the part is what that
+// line claims. Longer prefixes come first.
+var partTypes = []struct {
+	prefix, contentType string
+	check               func(MergePart) error
+}{
+	{"#cloud-config-archive", "text/cloud-config-archive", checkArchive},
+	{"#cloud-config-jsonp", "text/cloud-config-jsonp", checkJSONPatch},
+	{"#cloud-config", "text/cloud-config", checkCloudConfig},
+	{"#cloud-boothook", "text/cloud-boothook", checkBoothook},
+	{"#include-once", "text/x-include-once-url", checkInclude},
+	{"#include", "text/x-include-url", checkInclude},
+	{"#part-handler", "text/part-handler", nil},
+	{"## template: jinja", "text/jinja2", nil},
+	{"#!", "text/x-shellscript", checkShebang},
 }
 
-// partType finds the MIME type of a merged file from its first line.
+// partType finds the MIME type of a merged file from its first line and
+// checks the part: its size, that it is text, and its content.
 func partType(m MergePart) (string, error) {
 	c := m.Content
+	if err := checkSize(m); err != nil {
+		return "", err
+	}
 	switch {
 	case bytes.HasPrefix(c, []byte{0x1f, 0x8b}):
 		return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "gzip-compressed", Hint: "merge the uncompressed file"}
@@ -53,11 +61,29 @@ func partType(m MergePart) (string, error) {
 	}
 	for _, t := range partTypes {
 		if strings.HasPrefix(firstLine(c), t.prefix) {
+			if t.check != nil {
+				if err := t.check(m); err != nil {
+					return "", err
+				}
+			}
 			return t.contentType, nil
 		}
 	}
 	return "", &FieldError{Field: FieldMerge, Value: m.Name, Msg: "unknown user-data type",
-		Hint: "the first line must be #cloud-config, #!<interpreter>, #cloud-boothook, #include or #part-handler"}
+		Hint: "the first line must be one of " + partMarkers()}
+}
+
+// partMarkers lists the first lines partType accepts.
+func partMarkers() string {
+	var names []string
+	for _, t := range partTypes {
+		if t.prefix == "#!" {
+			names = append(names, "#!<interpreter>")
+		} else {
+			names = append(names, t.prefix)
+		}
+	}
+	return joinNames(names)
 }
 
 func firstLine(b []byte) string {

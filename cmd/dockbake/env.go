@@ -31,7 +31,8 @@ func printEnv(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
-	req := generator.EnvRequest{Shell: sh, Unset: c.Bool("unset"), NoProxy: c.Bool("no-proxy"), Command: hintCommand(p)}
+	req := generator.EnvRequest{Shell: sh, Unset: c.Bool("unset"), NoProxy: c.Bool("no-proxy"), Command: hintCommand(p),
+		Fallback: plainCommand(c), FallbackNote: "with the storage path in DOCKBAKE_STORAGE_PATH"}
 	if !req.Unset || req.NoProxy || c.NArg() > 0 {
 		name, err := machineNameArg(c)
 		if err != nil {
@@ -78,4 +79,20 @@ func hintCommand(p *proc) []string {
 		args[0] = "dockbake"
 	}
 	return args
+}
+
+// plainCommand is the hint's command when the typed one cannot be quoted
+// for the shell (a storage path with a newline, say): the same env command
+// with no global flag, as it runs with DOCKBAKE_STORAGE_PATH set.
+func plainCommand(c *cli.Context) []string {
+	argv := []string{"dockbake", "env"}
+	if c.IsSet("shell") {
+		argv = append(argv, "--shell", c.String("shell"))
+	}
+	for _, f := range []string{"unset", "no-proxy"} {
+		if c.Bool(f) {
+			argv = append(argv, "--"+f)
+		}
+	}
+	return append(argv, c.Args().Slice()...)
 }

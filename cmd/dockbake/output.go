@@ -58,11 +58,11 @@ func outputFromFlags(c *cli.Context) (generator.Output, error) {
 		Target:   c.String("target"),
 	}
 	for _, name := range c.StringSlice("merge") {
-		b, err := os.ReadFile(name)
+		part, err := readMerge(name, mergeWait)
 		if err != nil {
-			return out, fmt.Errorf("--merge %q: %w", name, errors.Unwrap(err))
+			return out, err
 		}
-		out.Merge = append(out.Merge, generator.MergePart{Name: name, Content: b})
+		out.Merge = append(out.Merge, part)
 	}
 	return out, nil
 }
