@@ -25,7 +25,7 @@ func ignitionPlan(p *Plan, spec Spec, o OS) (*Plan, error) {
 		return nil, err
 	}
 	p.Files = append(p.Files, File{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn})
-	p.EnableUnits = []string{"docker.service"}
+	p.EnableUnits = []string{"docker.service", ApplyPathUnit}
 	return p, nil
 }
 
@@ -41,7 +41,7 @@ func flatcarPlan(p *Plan, spec Spec) (*Plan, error) {
 		"--tlscacert=" + HostCACert,
 		"--tlscert=" + HostServerCert,
 		"--tlskey=" + HostServerKey,
-	}, engineArgs(spec.Engine)...)
+	}, append(liveRestoreArgs(spec.Engine), engineArgs(spec.Engine)...)...)
 	env := []string{quoteEnvironment("DOCKER_OPTS=" + strings.Join(opts, " "))}
 	for _, e := range spec.Engine.Env {
 		env = append(env, quoteEnvironment(e))
@@ -58,6 +58,6 @@ func flatcarPlan(p *Plan, spec Spec) (*Plan, error) {
 		File{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn},
 		File{Path: HostTLSSocket, Mode: 0o644, Owner: "root:root", Content: socket},
 	)
-	p.EnableUnits = []string{"docker-tls-tcp.socket"}
+	p.EnableUnits = []string{"docker-tls-tcp.socket", ApplyPathUnit}
 	return p, nil
 }
