@@ -86,6 +86,9 @@ func (a *afterBoot) inspectSleeper(t *testing.T) string {
 }
 
 func (a *afterBoot) checkApplied(t *testing.T) {
+	if got := a.servedFP(t); got != a.initialFP {
+		t.Fatalf("before any delivery dockerd serves %s, want the first boot's %s", got, a.initialFP)
+	}
 	if _, err := a.dockerAt(t, "127.0.0.2"); err == nil {
 		t.Fatal("dockerd already answers for 127.0.0.2: the delivery would prove nothing")
 	}

@@ -36,21 +36,24 @@ const (
 
 	// HostApplyScript is the script dockbake-apply.service runs.
 	HostApplyScript = "/etc/dockbake/apply"
-	// HostApplyPath and HostApplyService are the mechanism's units.
-	HostApplyPath    = "/etc/systemd/system/" + ApplyPathUnit
+	// HostApplyPath is the path unit that watches HostIncomingDir.
+	HostApplyPath = "/etc/systemd/system/" + ApplyPathUnit
+	// HostApplyService is the oneshot service the path unit starts.
 	HostApplyService = "/etc/systemd/system/dockbake-apply.service"
 	// ApplyPathUnit is the unit enabled at first boot.
 	ApplyPathUnit = "dockbake-apply.path"
 
-	// SpoolIncoming and SpoolStatus are the spool's subdirectories, as a
-	// client addresses them below its mount point.
+	// SpoolIncoming is the spool's directory of deliveries, as a client
+	// addresses it below its mount point.
 	SpoolIncoming = "incoming"
-	SpoolStatus   = "status"
+	// SpoolStatus is the spool's directory of outcomes.
+	SpoolStatus = "status"
 
 	// ApplyWaitServe is how long, in seconds, the script waits for dockerd
-	// to serve a certificate after a restart; ApplyWaitWhole how long it
-	// waits for a delivery's manifest to arrive whole.
+	// to serve a certificate after a restart.
 	ApplyWaitServe = 60
+	// ApplyWaitWhole is how long, in seconds, the script waits for a
+	// delivery's manifest to arrive whole.
 	ApplyWaitWhole = 60
 )
 
