@@ -43,14 +43,16 @@ func TestInstallAtBoot(t *testing.T) {
 }
 
 // TestBaked proves `dockbake create --install none` on an image with Docker:
-// only certificates and the drop-in arrive, and engine options survive
+// only certificates, the drop-in and the apply mechanism (its script and
+// units, see TestAfterBootApply) arrive, and engine options survive
 // systemd's ExecStart= parsing.
 func TestBaked(t *testing.T) {
 	t.Parallel()
 	p := prove(t, baked, "--engine-label", "note="+labelValue)
-	t.Run("user-data carries only certificates and the drop-in", func(t *testing.T) {
+	t.Run("user-data carries only certificates, the drop-in and the apply mechanism", func(t *testing.T) {
 		ud := p.userData(t)
-		want := []string{"/etc/docker/ca.pem", "/etc/docker/server-key.pem", "/etc/docker/server.pem", dropInPath}
+		want := []string{"/etc/dockbake/apply", "/etc/docker/ca.pem", "/etc/docker/server-key.pem", "/etc/docker/server.pem",
+			"/etc/systemd/system/dockbake-apply.path", "/etc/systemd/system/dockbake-apply.service", dropInPath}
 		var got []string
 		for _, f := range ud.WriteFiles {
 			got = append(got, f.Path)

@@ -91,8 +91,9 @@ func TestIgnitionTranslation(t *testing.T) {
 					t.Errorf("%s: content differs after translation", f.Path)
 				}
 			}
-			if len(cfg.Systemd.Units) != 1 || cfg.Systemd.Units[0].Name != tc.unit || !cfg.Systemd.Units[0].Enabled {
-				t.Errorf("units %+v, want %s enabled", cfg.Systemd.Units, tc.unit)
+			if len(cfg.Systemd.Units) != 2 || cfg.Systemd.Units[0].Name != tc.unit || !cfg.Systemd.Units[0].Enabled ||
+				cfg.Systemd.Units[1].Name != generator.ApplyPathUnit || !cfg.Systemd.Units[1].Enabled {
+				t.Errorf("units %+v, want %s and %s enabled", cfg.Systemd.Units, tc.unit, generator.ApplyPathUnit)
 			}
 		})
 	}

@@ -24,7 +24,7 @@ func ignitionPlan(p *Plan, spec Spec, o OS) (*Plan, error) {
 		return nil, err
 	}
 	p.Files = append(p.Files, File{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn})
-	p.EnableUnits = []string{"docker.service"}
+	p.EnableUnits = []string{"docker.service", ApplyPathUnit}
 	return p, nil
 }
 
@@ -47,7 +47,7 @@ func flatcarPlan(p *Plan, spec Spec) (*Plan, error) {
 		File{Path: HostDropIn, Mode: 0o644, Owner: "root:root", Content: dropIn},
 		File{Path: HostTLSSocket, Mode: 0o644, Owner: "root:root", Content: socket},
 	)
-	p.EnableUnits = []string{"docker-tls-tcp.socket"}
+	p.EnableUnits = []string{"docker-tls-tcp.socket", ApplyPathUnit}
 	return p, nil
 }
 
@@ -75,7 +75,7 @@ func flatcarOpts(spec Spec) []string {
 		"--tlscacert=" + HostCACert,
 		"--tlscert=" + HostServerCert,
 		"--tlskey=" + HostServerKey,
-	}, engineArgs(spec.Engine)...)
+	}, append(liveRestoreArgs(spec.Engine), engineArgs(spec.Engine)...)...)
 }
 
 // flatcarEnvironment are the drop-in's Environment= assignments, quoted.

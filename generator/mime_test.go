@@ -115,8 +115,8 @@ func TestMIMEMergesInCloudInit(t *testing.T) {
 			t.Errorf("merged write_files %v lacks %s", got, want)
 		}
 	}
-	if n := len(cc["runcmd"].([]any)); n != 5 {
-		t.Errorf("merged runcmd has %d commands, want our 4 and the user's", n)
+	if n := len(cc["runcmd"].([]any)); n != 6 {
+		t.Errorf("merged runcmd has %d commands, want our 5 and the user's", n)
 	}
 	if pk := cc["packages"].([]any); len(pk) != 2 {
 		t.Errorf("merged packages = %v, want docker.io and htop", pk)

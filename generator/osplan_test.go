@@ -108,7 +108,7 @@ func TestFlatcarSocketPattern(t *testing.T) {
 	if strings.Contains(dropIn, "ExecStart") {
 		t.Errorf("the Flatcar drop-in replaces the image's command line:\n%s", dropIn)
 	}
-	for _, want := range []string{`Environment="DOCKER_OPTS=--tlsverify --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server.pem --tlskey=/etc/docker/server-key.pem --label=env=prod"`} {
+	for _, want := range []string{`Environment="DOCKER_OPTS=--tlsverify --tlscacert=/etc/docker/ca.pem --tlscert=/etc/docker/server.pem --tlskey=/etc/docker/server-key.pem --live-restore --label=env=prod"`} {
 		if !strings.Contains(dropIn, want) {
 			t.Errorf("drop-in lacks %s:\n%s", want, dropIn)
 		}
@@ -118,7 +118,7 @@ func TestFlatcarSocketPattern(t *testing.T) {
 			t.Errorf("socket unit lacks %s:\n%s", want, socket)
 		}
 	}
-	if len(p.Steps) != 0 || !slices.Equal(p.EnableUnits, []string{"docker-tls-tcp.socket"}) {
+	if len(p.Steps) != 0 || !slices.Equal(p.EnableUnits, []string{"docker-tls-tcp.socket", generator.ApplyPathUnit}) {
 		t.Errorf("steps %v, units %v", p.Steps, p.EnableUnits)
 	}
 }

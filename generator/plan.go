@@ -112,8 +112,16 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 		{Path: HostServerCert, Mode: 0o644, Owner: "root:root", Content: certs.ServerCert},
 		{Path: HostServerKey, Mode: 0o600, Owner: "root:root", Content: certs.ServerKey, Secret: true},
 	}
+	apply, err := applyFiles(spec, o)
+	if err != nil {
+		return nil, err
+	}
 	if o.Boot == BootIgnition {
-		return ignitionPlan(p, spec, o)
+		if p, err = ignitionPlan(p, spec, o); err != nil {
+			return nil, err
+		}
+		p.Files = append(p.Files, apply...)
+		return p, nil
 	}
 	dropIn, err := renderDropIn(spec, o)
 	if err != nil {
@@ -137,6 +145,8 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 	}
 	p.Steps = append(p.Steps, dockerUserSteps(spec.DockerUser)...)
 	p.Steps = append(p.Steps, startSteps(o)...)
+	p.Steps = append(p.Steps, applySteps()...)
+	p.Files = append(p.Files, apply...)
 	return p, nil
 }
 
@@ -208,6 +218,7 @@ func DaemonArgs(spec Spec, o OS) []string {
 		"--tlscert=" + HostServerCert,
 		"--tlskey=" + HostServerKey,
 	}
+	args = append(args, liveRestoreArgs(spec.Engine)...)
 	if d.containerd {
 		args = append(args, "--containerd=/run/containerd/containerd.sock")
 	}

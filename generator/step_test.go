@@ -57,6 +57,7 @@ func TestStepsWithoutSystemd(t *testing.T) {
 			"sh -c 'id -u alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash alice'",
 			"usermod -aG docker alice",
 			"systemctl enable docker.service",
+			"systemctl enable dockbake-apply.path",
 		}},
 		{"rocky-9", []string{
 			"dnf -q makecache",
@@ -65,8 +66,9 @@ func TestStepsWithoutSystemd(t *testing.T) {
 			"sh -c 'id -u alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash alice'",
 			"usermod -aG docker alice",
 			"systemctl enable docker.service",
+			"systemctl enable dockbake-apply.path",
 		}},
-		{"flatcar", []string{"systemctl enable docker-tls-tcp.socket"}},
+		{"flatcar", []string{"systemctl enable docker-tls-tcp.socket", "systemctl enable dockbake-apply.path"}},
 	} {
 		t.Run(tc.os, func(t *testing.T) {
 			spec := formatCase{os: tc.os}.spec()

@@ -117,3 +117,54 @@ type ScriptFile struct {
 func RenderScript(s Script) ([]byte, error) {
 	return execute(script, s)
 }
+
+//go:embed apply.sh.tmpl
+var applyScriptText string
+
+var applyScript = template.Must(template.New("apply.sh").Option("missingkey=error").Parse(applyScriptText))
+
+// ApplyScript is the data of the script that installs TLS certificates
+// delivered after boot. Every string except Machine must already be quoted
+// for a POSIX shell.
+type ApplyScript struct {
+	Machine string // machine name, for the comment; must be one line
+	// StateDir is root's directory of the mechanism; the others lie in it.
+	StateDir, IncomingDir, StatusDir, PreviousDir, WorkDir string
+	CACert, ServerCert, ServerKey                          string // the live TLS files
+	Port                                                   string // dockerd's TLS port, digits only
+	Sockets                                                string // socket units started before dockerd, space-separated
+	WaitWhole, WaitServe                                   string // seconds, digits only
+}
+
+// RenderApplyScript lays out the apply script.
+func RenderApplyScript(s ApplyScript) ([]byte, error) {
+	return execute(applyScript, s)
+}
+
+//go:embed dockbake-apply.path.tmpl
+var applyPathText string
+
+var applyPath = template.Must(template.New("dockbake-apply.path").Option("missingkey=error").Parse(applyPathText))
+
+//go:embed dockbake-apply.service.tmpl
+var applyServiceText string
+
+var applyService = template.Must(template.New("dockbake-apply.service").Option("missingkey=error").Parse(applyServiceText))
+
+// ApplyUnits is the data of the apply mechanism's path and service units.
+// Paths must be absolute and need no escaping in a unit file.
+type ApplyUnits struct {
+	Machine     string // machine name, for the comment; must be one line
+	IncomingDir string // the directory the path unit watches
+	Script      string // the apply script
+}
+
+// RenderApplyPath lays out dockbake-apply.path.
+func RenderApplyPath(u ApplyUnits) ([]byte, error) {
+	return execute(applyPath, u)
+}
+
+// RenderApplyService lays out dockbake-apply.service.
+func RenderApplyService(u ApplyUnits) ([]byte, error) {
+	return execute(applyService, u)
+}
