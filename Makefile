@@ -55,12 +55,12 @@ e2e:
 # The boot proof (docs/boot-test.md): Debian guests under systemd-nspawn boot
 # dockbake's real user-data. Needs root, systemd-container and mmdebstrap.
 boot-test:
-	$(GO) test -run Test -v -timeout 30m ./boottest/
+	$(GO) test -run Test -v -timeout 30m ./internal/boottest/
 
 # Boot-to-TLS-ready seconds of both modes: median, min, max and their ratio.
 BENCH_BOOTS ?= 3
 bench-boot:
-	$(GO) test -run '^$$' -bench BootToTLS -benchtime $(BENCH_BOOTS)x -timeout 60m ./boottest/
+	$(GO) test -run '^$$' -bench BootToTLS -benchtime $(BENCH_BOOTS)x -timeout 60m ./internal/boottest/
 
 # The Packer plugin: packer-plugin/ is its own Go module, so the Packer SDK's
 # dependencies stay out of dockbake's.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/dmimport"
+	"github.com/dockbake/dockbake/internal/dmimport"
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/store"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockbake/dockbake/dmimport/dmtest"
+	"github.com/dockbake/dockbake/internal/dmimport/dmtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockbake/dockbake/boottest"
+	"github.com/dockbake/dockbake/internal/boottest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockbake/dockbake/dmimport"
-	"github.com/dockbake/dockbake/dmimport/dmtest"
+	"github.com/dockbake/dockbake/internal/dmimport"
+	"github.com/dockbake/dockbake/internal/dmimport/dmtest"
 	"github.com/dockbake/dockbake/pki"
 )
 
