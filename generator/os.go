@@ -133,6 +133,17 @@ var osTable = []OS{
 // DefaultOS is the OS of a machine when none is given.
 const DefaultOS = "ubuntu-24.04"
 
+// OSUnknown is the OS of a spec whose host's OS nobody has said: a Docker
+// Machine host brought in as it is (its config.json does not record the
+// OS). Such a spec validates, so the machine is stored and env, verify and
+// the certificates work, but BuildPlan refuses it with ErrOSUnknown:
+// user-data is written for one OS, and guessing would be a silent lie.
+const OSUnknown = ""
+
+// ErrOSUnknown is BuildPlan's problem with a spec whose OS is OSUnknown.
+// Front ends test for it with errors.Is and say how to record the OS.
+var ErrOSUnknown = &FieldError{Field: FieldOS, Msg: "the host's OS is not known, and user-data is written for one OS"}
+
 // LookupOS finds an OS by its --os value.
 func LookupOS(id string) (OS, bool) {
 	for _, o := range osTable {

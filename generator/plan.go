@@ -102,6 +102,9 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if spec.OS == OSUnknown {
+		return nil, fmt.Errorf("machine %q: %w", spec.Name, ErrOSUnknown)
+	}
 	if len(certs.CACert) == 0 || len(certs.ServerCert) == 0 || len(certs.ServerKey) == 0 {
 		return nil, fmt.Errorf("machine %q: missing host certificates", spec.Name)
 	}

@@ -37,7 +37,9 @@ type Engine struct {
 }
 
 // WithDefaults fills in the port, OS and install method (the OS's own
-// default: its Docker package where it has one).
+// default: its Docker package where it has one). It is for a spec being
+// made from a user's input, where an empty OS means "the default"; a
+// stored spec's empty OS is OSUnknown and must stay so.
 func (s Spec) WithDefaults() Spec {
 	if s.Port == 0 {
 		s.Port = DefaultPort
@@ -116,7 +118,7 @@ func (s Spec) Validate() error {
 		es.add(FieldPort, strconv.Itoa(s.Port), "not a TCP port (1-65535)", "")
 	}
 	o, knownOS := LookupOS(s.OS)
-	if !knownOS {
+	if !knownOS && s.OS != OSUnknown {
 		es.add(FieldOS, s.OS, "unknown OS", "use one of "+joinNames(OSNames()))
 	}
 	switch s.Install {

@@ -98,3 +98,24 @@ func TestDockerdPathPerInstall(t *testing.T) {
 		}
 	}
 }
+
+// An imported host's OS may be unknown: the spec validates, so the machine
+// is kept, but no plan is built for it. Any other OS must be a known one.
+func TestOSUnknown(t *testing.T) {
+	spec := Spec{Name: "dm1", IPs: []string{"203.0.113.5"}, Port: DefaultPort, OS: OSUnknown, Install: InstallNone}
+	if err := spec.Validate(); err != nil {
+		t.Fatalf("an unknown OS does not validate: %v", err)
+	}
+	_, err := BuildPlan(spec, FixtureCerts(t))
+	if !errors.Is(err, ErrOSUnknown) || !strings.Contains(err.Error(), `machine "dm1": os: the host's OS is not known`) {
+		t.Errorf("BuildPlan of an unknown OS: %v", err)
+	}
+	spec.OS = "windows-11"
+	if err := spec.Validate(); err == nil || errors.Is(err, ErrOSUnknown) {
+		t.Errorf("an OS that is not in the table: %v", err)
+	}
+	spec.OS = "debian-12"
+	if _, err := BuildPlan(spec, FixtureCerts(t)); err != nil {
+		t.Errorf("with the OS given: %v", err)
+	}
+}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/internal/dmimport"
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/dmimport"
 	"github.com/dockbake/dockbake/store"
 )
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/dmimport"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
@@ -23,13 +24,21 @@ func importCommand(p *proc) *cli.Command {
 		ArgsUsage: "[NAME...]",
 		Description: `Reads the Docker Machine store ($MACHINE_STORAGE_PATH or ~/.docker/machine):
 machines/NAME/config.json, the server key pair, and the CA and client certificate
-in certs/. Nothing changes on the hosts, and the Docker Machine store is left as it
-is. Without NAME every machine is imported. Docker Machine's CA becomes the shared
-CA "docker-machine", so dockbake regenerate-certs and client add work for these
-machines too.`,
+in certs/, and says which file it took for what. Nothing changes on the hosts, and
+the Docker Machine store is left as it is. Without NAME every machine is imported.
+Docker Machine's CA becomes the shared CA "docker-machine", so dockbake
+regenerate-certs and client add work for these machines too.
+
+Only files inside the store are read: a path in config.json (or a symbolic link)
+that leads to another store is refused unless --allow-outside-store. A store that
+was moved still names its old place in config.json; those paths are read at the
+same place in this store. config.json does not record the hosts' OS: without --os
+it is recorded as unknown, and render and regenerate-certs ask for it.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "machine-storage-path", Usage: "the Docker Machine store `DIR` (default $MACHINE_STORAGE_PATH or ~/.docker/machine)"},
 			&cli.StringFlag{Name: "ca", Usage: "keep Docker Machine's CA as the shared CA `NAME`", DefaultText: importCAName},
+			&cli.StringFlag{Name: "os", Usage: "the `OS` the hosts run, for render: " + strings.Join(generator.OSNames(), ", "), DefaultText: "unknown"},
+			&cli.BoolFlag{Name: "allow-outside-store", Usage: "read the files config.json names (or symbolic links lead to) outside the Docker Machine store, such as another store's CA"},
 			&cli.BoolFlag{Name: "force", Usage: "replace dockbake machines of the same names"},
 		},
 		Action: func(c *cli.Context) error { return importMachines(c, p) },
@@ -49,10 +58,17 @@ func importMachines(c *cli.Context, p *proc) error {
 			return withHint(err, "dockbake import-docker-machine --ca docker-machine")
 		}
 	}
+	if osID := c.String("os"); osID != generator.OSUnknown {
+		if _, ok := generator.LookupOS(osID); !ok {
+			return withHint(&generator.FieldError{Field: generator.FieldOS, Value: osID, Msg: "unknown OS"},
+				"use one of %s, or leave --os out to record it as unknown", strings.Join(generator.OSNames(), ", "))
+		}
+	}
 	dm, err := dmimport.Open(root)
 	if err != nil {
 		return withHint(err, "point --machine-storage-path (or MACHINE_STORAGE_PATH) at the directory with certs/ and machines/")
 	}
+	dm.AllowOutside = c.Bool("allow-outside-store")
 	names := c.Args().Slice()
 	if len(names) == 0 {
 		if names, err = dm.Names(); err != nil {
@@ -66,6 +82,7 @@ func importMachines(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(p.stderr, "Reading the Docker Machine store %s; the files below are in it unless marked\n", dm.Root)
 	var errs []error
 	var done []string
 	for _, name := range names {
@@ -80,6 +97,10 @@ func importMachines(c *cli.Context, p *proc) error {
 	}
 	if len(errs) == 0 {
 		return nil
+	}
+	var outside *dmimport.OutsideError
+	if errors.As(errors.Join(errs...), &outside) {
+		return withHint(errors.Join(errs...), "point --machine-storage-path at the store that holds those files, or, if reading them there is meant (a CA shared with another store, a store of symbolic links), add --allow-outside-store")
 	}
 	allExist := true
 	for _, err := range errs {
@@ -99,7 +120,7 @@ func importOne(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, name
 	if err != nil {
 		return err
 	}
-	spec, warnings := h.Spec()
+	spec, warnings := h.Spec(c.String("os"))
 	if err := spec.Validate(); err != nil {
 		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
 	}
@@ -120,9 +141,27 @@ func importOne(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, name
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
+	reportImport(p, h, spec)
 	for _, w := range append(h.Warnings, warnings...) {
 		warnf(p.stderr, "%s: %s", name, w)
 	}
-	fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
 	return nil
+}
+
+// reportImport says where each file of h came from and what the import
+// recorded that config.json does not hold.
+func reportImport(p *proc, h *dmimport.Host, spec generator.Spec) {
+	line := func(what, text string) { fmt.Fprintf(p.stderr, "  %-18s  %s\n", what, text) }
+	for _, f := range h.Files {
+		line(f.Role, f.Source())
+	}
+	for _, n := range h.Notes {
+		line("engine", n)
+	}
+	if spec.OS == generator.OSUnknown {
+		line("OS", fmt.Sprintf("unknown (config.json does not record it): render and regenerate-certs need it; dockbake import-docker-machine --force --os OS %s records it", h.Name))
+	} else {
+		line("OS", spec.OS+" (from --os)")
+	}
 }

@@ -52,6 +52,7 @@ func TestScripts(t *testing.T) {
 			"nocakey":     cmdNoCAKey,
 			"cloudinit":   cmdCloudInit,
 			"samecontent": cmdSameContent,
+			"dmstore":     cmdDMStore,
 		},
 	})
 }

@@ -24,6 +24,9 @@ func userData(c *cli.Context, p *proc, m *store.Machine) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := osKnown(m); err != nil {
+		return nil, err
+	}
 	plan, err := m.Plan()
 	var corrupt *store.CorruptError
 	if errors.As(err, &corrupt) || errors.Is(err, fs.ErrNotExist) {
@@ -74,11 +77,26 @@ func checkOutputFlags(c *cli.Context, spec generator.Spec) error {
 	if err != nil {
 		return err
 	}
+	if spec.OS == generator.OSUnknown {
+		return fmt.Errorf("machine %q: %w", spec.Name, generator.ErrOSUnknown)
+	}
 	o, ok := generator.LookupOS(spec.OS)
 	if !ok {
 		return nil // Validate reports it
 	}
 	return out.Check(o)
+}
+
+// osKnown refuses, before anything is written, a machine whose host's OS
+// is not known (imported from Docker Machine without --os): its user-data
+// depends on the OS.
+func osKnown(m *store.Machine) error {
+	if m.Spec.OS != generator.OSUnknown {
+		return nil
+	}
+	return withHint(fmt.Errorf("machine %q: %w", m.Name, generator.ErrOSUnknown),
+		"record the host's OS with dockbake import-docker-machine --force --os OS %s (OS is one of %s); the host keeps its certificates",
+		m.Name, strings.Join(generator.OSNames(), ", "))
 }
 
 // checkOutput refuses to replace an existing --output file without --force:

@@ -43,6 +43,9 @@ func regenerate(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := osKnown(m); err != nil {
+		return err
+	}
 	req, err := rotateRequest(c, m)
 	if err != nil {
 		return err

@@ -27,11 +27,13 @@ type hostConfig struct {
 	Name string
 }
 
-// driverConfig holds the address fields that drivers share: BaseDriver's
-// IPAddress, the generic driver's EnginePort, the none driver's URL and
-// amazonec2's private address.
+// driverConfig holds the fields that drivers share: BaseDriver's IPAddress
+// and StorePath (the store's root when the machine was created), the
+// generic driver's EnginePort, the none driver's URL and amazonec2's
+// private address.
 type driverConfig struct {
 	IPAddress        string
+	StorePath        string
 	EnginePort       int
 	URL              string
 	PrivateIPAddress string

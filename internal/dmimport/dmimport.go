@@ -30,11 +30,18 @@ func DefaultRoot(getenv func(string) string) (string, error) {
 	return store.DockerPath(getenv, "MACHINE_STORAGE_PATH", "machine")
 }
 
-// Store is a Docker Machine storage directory.
+// Store is a Docker Machine storage directory. The import reads only
+// the files inside it: a path of config.json, or a symbolic link, that
+// leads out of it is refused unless AllowOutside is set.
 type Store struct {
 	Root string
+	// AllowOutside lets paths of config.json and symbolic links lead out
+	// of the store; each File read there says so.
+	AllowOutside bool
 	// Now is the clock that expiry warnings use.
 	Now func() time.Time
+	// real is Root with symbolic links resolved: what "inside" means.
+	real string
 }
 
 // Open checks that root looks like a Docker Machine store.
@@ -47,7 +54,11 @@ func Open(root string) (*Store, error) {
 	if err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a Docker Machine store: it has no machines directory", abs)
 	}
-	return &Store{Root: abs, Now: time.Now}, nil
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{Root: abs, Now: time.Now, real: real}, nil
 }
 
 // Names lists the machines of the store, sorted.
@@ -77,46 +88,68 @@ type Host struct {
 	Port    int
 	// ExtraSANs are the server certificate's names from create --tls-san.
 	ExtraSANs []string
-	// Engine holds the --engine-* options, which dockbake's spec takes
-	// as they are.
+	// Engine holds dockerd's options as the host runs them: the --engine-*
+	// options, and what Docker Machine's provisioner added to them.
 	Engine generator.Engine
 	CA     *pki.Pair
 	Server *pki.Pair
 	Client *pki.Pair
+	// Files are the files read, in order, each with where it came from.
+	Files []File
+	// Notes say what the import took that config.json does not record.
+	Notes []string
 	// Warnings are problems that do not stop the import.
 	Warnings []string
 }
 
 // Load reads machine name: its config.json, its server key pair, the CA
-// that signed it and a client certificate from that CA.
+// that signed it and a client certificate from that CA, all from inside
+// the store unless s.AllowOutside.
 func (s *Store) Load(name string) (*Host, error) {
 	dir := filepath.Join(s.Root, "machines", name)
-	cfgPath := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(cfgPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no machine %q in Docker Machine store %s", name, s.Root)
-	}
+	r := &resolver{s: s, machine: name}
+	cfg, cfgFile, err := r.readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	var cfg hostConfig
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
-	}
-	if err := checkConfig(&cfg, name); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
-	}
-	m := &Host{Name: name, Driver: cfg.DriverName, ExtraSANs: cfg.HostOptions.AuthOptions.ServerCertSANs}
+	m := &Host{Name: name, Driver: cfg.DriverName, ExtraSANs: cfg.HostOptions.AuthOptions.ServerCertSANs, Files: []File{cfgFile}}
 	if m.Address, m.Port, err = cfg.Driver.address(cfg.DriverName); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
 	}
-	e := cfg.HostOptions.EngineOptions
-	m.Engine = generator.Engine{Opts: e.ArbitraryFlags, Labels: e.Labels, Env: e.Env, RegistryMirrors: e.RegistryMirror,
-		InsecureRegistries: e.InsecureRegistry, StorageDriver: e.StorageDriver}
-	if err := s.loadCerts(m, cfg.HostOptions.AuthOptions, dir); err != nil {
+	r.oldRoot = s.oldRoot(cfg, name)
+	if err := r.checkPaths(cfg); err != nil {
 		return nil, err
 	}
+	m.Engine, m.Notes = cfg.HostOptions.EngineOptions.engine(cfg.DriverName)
+	if err := m.loadCerts(r, cfg.HostOptions.AuthOptions, dir); err != nil {
+		return nil, err
+	}
+	m.checkExpiry(s.Now())
 	return m, nil
+}
+
+// readConfig reads and checks the machine's config.json in dir.
+func (r *resolver) readConfig(dir string) (*hostConfig, File, error) {
+	cfgPath := filepath.Join(dir, "config.json")
+	f, err := r.pick("config.json", "", "", cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, File{}, fmt.Errorf("no machine %q in Docker Machine store %s", r.machine, r.s.Root)
+	}
+	if err != nil {
+		return nil, File{}, err
+	}
+	data, err := os.ReadFile(f.Path)
+	if err != nil {
+		return nil, File{}, err
+	}
+	var cfg hostConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, File{}, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	if err := checkConfig(&cfg, r.machine); err != nil {
+		return nil, File{}, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	return &cfg, f, nil
 }
 
 func checkConfig(cfg *hostConfig, name string) error {
@@ -129,76 +162,6 @@ func checkConfig(cfg *hostConfig, name string) error {
 		return errors.New(`the machine was added with the "none" driver, so Docker Machine never set up TLS for it: there are no certificates to import`)
 	}
 	return nil
-}
-
-// loadCerts finds the CA (with its key), the server key pair and a client
-// key pair issued by that CA.
-func (s *Store) loadCerts(m *Host, a authConfig, dir string) error {
-	certs := filepath.Join(s.Root, "certs")
-	var err error
-	m.CA, err = s.loadPair(m, "CA", a.CaCertPath, filepath.Join(certs, "ca.pem"), a.CaPrivateKeyPath, filepath.Join(certs, "ca-key.pem"))
-	if err != nil {
-		return err
-	}
-	m.Server, err = s.loadPair(m, "server", a.ServerCertPath, filepath.Join(dir, "server.pem"), a.ServerKeyPath, filepath.Join(dir, "server-key.pem"))
-	if err != nil {
-		return err
-	}
-	if err := m.Server.Cert.CheckSignatureFrom(m.CA.Cert); err != nil {
-		return fmt.Errorf("machine %q: its server certificate was not issued by the CA in %s (Docker Machine made a new CA after this machine was created, as it does when the CA expires): run docker-machine regenerate-certs %s first, then import it",
-			m.Name, filepath.Dir(orFallback(a.CaCertPath, filepath.Join(certs, "ca.pem"))), m.Name)
-	}
-	// DOCKER_CERT_PATH pointed at the per-machine copies, so they are what
-	// worked last; the global client certificate is the fallback.
-	m.Client, err = s.loadPair(m, "client", "", filepath.Join(dir, "cert.pem"), "", filepath.Join(dir, "key.pem"))
-	if err == nil && m.Client.Cert.CheckSignatureFrom(m.CA.Cert) != nil {
-		err = errors.New("issued by another CA")
-	}
-	if err != nil {
-		m.Client, err = s.loadPair(m, "client", a.ClientCertPath, filepath.Join(certs, "cert.pem"), a.ClientKeyPath, filepath.Join(certs, "key.pem"))
-		if err != nil {
-			return err
-		}
-		if m.Client.Cert.CheckSignatureFrom(m.CA.Cert) != nil {
-			return fmt.Errorf("machine %q: neither %s nor the client certificate in %s was issued by its CA: run docker-machine regenerate-certs --client-certs %s first", m.Name, dir, certs, m.Name)
-		}
-		m.Warnings = append(m.Warnings, fmt.Sprintf("%s has no usable client certificate; took the one in %s", dir, certs))
-	}
-	m.checkExpiry(s.Now())
-	return nil
-}
-
-// loadPair reads a certificate and its key from the paths config.json gives,
-// or, when the store was moved and they are gone, from where they lie in
-// this store.
-func (s *Store) loadPair(m *Host, role, certPath, certFallback, keyPath, keyFallback string) (*pki.Pair, error) {
-	cp, kp := orFallback(certPath, certFallback), orFallback(keyPath, keyFallback)
-	for _, p := range [][2]string{{certPath, cp}, {keyPath, kp}} {
-		if p[0] != "" && p[0] != p[1] {
-			m.Warnings = append(m.Warnings, fmt.Sprintf("config.json names %s, which is gone; used %s", p[0], p[1]))
-		}
-	}
-	certPEM, err := os.ReadFile(cp)
-	if err != nil {
-		return nil, fmt.Errorf("machine %q: reading its %s certificate: %w", m.Name, role, err)
-	}
-	keyPEM, err := os.ReadFile(kp)
-	if err != nil {
-		return nil, fmt.Errorf("machine %q: reading its %s key: %w", m.Name, role, err)
-	}
-	p, err := pki.LoadPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("machine %q: %s and %s: %w", m.Name, cp, kp, err)
-	}
-	return p, nil
-}
-
-// orFallback returns path if it exists, else fallback.
-func orFallback(path, fallback string) string {
-	if path != "" && store.PathExists(path) {
-		return path
-	}
-	return fallback
 }
 
 func (m *Host) checkExpiry(now time.Time) {

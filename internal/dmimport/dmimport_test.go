@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/dmimport"
 	"github.com/dockbake/dockbake/internal/dmimport/dmtest"
 	"github.com/dockbake/dockbake/pki"
@@ -47,8 +48,21 @@ func TestLoadGenericMachine(t *testing.T) {
 	if m.Address != "203.0.113.5" || m.Port != 2376 || m.Driver != "generic" {
 		t.Errorf("address %s:%d driver %s", m.Address, m.Port, m.Driver)
 	}
-	if strings.Join(m.ExtraSANs, ",") != "web1.example.com" || strings.Join(m.Engine.Labels, ",") != "env=prod" {
-		t.Errorf("SANs %v labels %v", m.ExtraSANs, m.Engine.Labels)
+	if strings.Join(m.ExtraSANs, ",") != "web1.example.com" {
+		t.Errorf("SANs %v", m.ExtraSANs)
+	}
+	// What Docker Machine's provisioner put on dockerd's command line
+	// beside config.json's --engine-label.
+	if strings.Join(m.Engine.Labels, ",") != "env=prod,provider=generic" || m.Engine.StorageDriver != "overlay2" {
+		t.Errorf("labels %v, storage driver %q", m.Engine.Labels, m.Engine.StorageDriver)
+	}
+	wantFiles := []string{
+		"config.json machines/web1/config.json", "CA certificate certs/ca.pem", "CA key certs/ca-key.pem",
+		"server certificate machines/web1/server.pem", "server key machines/web1/server-key.pem",
+		"client certificate machines/web1/cert.pem", "client key machines/web1/key.pem",
+	}
+	if got := fileList(m); strings.Join(got, "\n") != strings.Join(wantFiles, "\n") {
+		t.Errorf("files read:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantFiles, "\n"))
 	}
 	if pki.Fingerprint(m.CA.Cert) != pki.Fingerprint(dm.CA) {
 		t.Error("CA is not the one in certs/")
@@ -65,25 +79,13 @@ func TestLoadGenericMachine(t *testing.T) {
 	}
 }
 
-// A store that was moved keeps absolute paths of its old place in
-// config.json; the certificates are found where they lie now.
-func TestLoadMovedStore(t *testing.T) {
-	old := filepath.Join(t.TempDir(), "old")
-	if _, err := dmtest.Write(old, "alice", time.Now(), dmtest.Host{Name: "web1", IP: "203.0.113.5"}); err != nil {
-		t.Fatal(err)
+// fileList is each file m was read from, as "ROLE SOURCE".
+func fileList(m *dmimport.Host) []string {
+	var out []string
+	for _, f := range m.Files {
+		out = append(out, f.Role+" "+f.Source())
 	}
-	moved := filepath.Join(t.TempDir(), "moved")
-	if err := os.Rename(old, moved); err != nil {
-		t.Fatal(err)
-	}
-	s, _ := dmimport.Open(moved)
-	m, err := s.Load("web1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Warnings) == 0 || !strings.Contains(strings.Join(m.Warnings, "\n"), "which is gone") {
-		t.Errorf("no warning about the moved store: %v", m.Warnings)
-	}
+	return out
 }
 
 func TestLoadErrors(t *testing.T) {
@@ -165,6 +167,72 @@ func TestConfigFromDockerMachine(t *testing.T) {
 	}
 	if strings.Join(m.Engine.Opts, " ") != "log-level=warn" || m.Engine.StorageDriver != "overlay2" {
 		t.Errorf("engine options: %+v", m.Engine)
+	}
+	// The storage driver was given at create; only the label is added.
+	if strings.Join(m.Engine.Labels, ",") != "provider=amazonec2" || len(m.Notes) != 1 || strings.Contains(m.Notes[0], "storage") {
+		t.Errorf("labels %v, notes %v", m.Engine.Labels, m.Notes)
+	}
+}
+
+// TestEngineAsProvisioned: Docker Machine v0.16.2's provisioners write
+// --storage-driver overlay2 (when create had no --engine-storage-driver)
+// and --label provider=DRIVER into the drop-in, and record neither in
+// config.json; the import takes both, once.
+func TestEngineAsProvisioned(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		edit          func(e map[string]any)
+		labels, notes string
+	}{
+		{"defaults", func(map[string]any) {}, "provider=generic",
+			"--storage-driver overlay2 and --label provider=generic: Docker Machine put these on dockerd's command line without recording them in config.json"},
+		{"given", func(e map[string]any) {
+			e["StorageDriver"], e["Labels"] = "btrfs", []string{"provider=generic", "env=prod"}
+		}, "provider=generic,env=prod", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			if _, err := dmtest.Write(root, "alice", time.Now(), dmtest.Host{Name: "web1", IP: "203.0.113.5"}); err != nil {
+				t.Fatal(err)
+			}
+			editConfig(t, filepath.Join(root, "machines", "web1", "config.json"), func(c map[string]any) {
+				tc.edit(c["HostOptions"].(map[string]any)["EngineOptions"].(map[string]any))
+			})
+			s, _ := dmimport.Open(root)
+			m, err := s.Load("web1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(m.Engine.Labels, ","); got != tc.labels {
+				t.Errorf("labels = %s, want %s", got, tc.labels)
+			}
+			if want := map[string]string{"defaults": "overlay2", "given": "btrfs"}[tc.name]; m.Engine.StorageDriver != want {
+				t.Errorf("storage driver = %q, want %q", m.Engine.StorageDriver, want)
+			}
+			if got := strings.Join(m.Notes, "\n"); got != tc.notes {
+				t.Errorf("notes = %q, want %q", got, tc.notes)
+			}
+		})
+	}
+}
+
+// editConfig rewrites a config.json through f.
+func editConfig(t *testing.T, path string, f func(map[string]any)) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	f(cfg)
+	if data, err = json.MarshalIndent(cfg, "", "    "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -411,9 +479,15 @@ func TestSpec(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.host.Engine.Labels = []string{"env=prod"}
-			spec, warnings := tc.host.Spec()
+			spec, warnings := tc.host.Spec(generator.OSUnknown)
 			if err := spec.Validate(); err != nil {
 				t.Fatal(err)
+			}
+			if spec.OS != generator.OSUnknown {
+				t.Errorf("OS = %q without one given", spec.OS)
+			}
+			if withOS, _ := tc.host.Spec("debian-12"); withOS.OS != "debian-12" || withOS.Validate() != nil {
+				t.Errorf("with an OS given: %+v", withOS)
 			}
 			if got := strings.Join(spec.IPs, ","); got != tc.ips {
 				t.Errorf("IPs = %s, want %s", got, tc.ips)

@@ -8,11 +8,13 @@ import (
 	"github.com/dockbake/dockbake/generator"
 )
 
-// Spec converts h to dockbake's machine spec. Docker is already on the
-// host, so a user-data rendered from it installs nothing. The warnings say
-// what of h the spec leaves out.
-func (h *Host) Spec() (generator.Spec, []string) {
-	spec := generator.Spec{Name: h.Name, Port: h.Port, OS: generator.DefaultOS, Install: generator.InstallNone, Engine: h.Engine}
+// Spec converts h to dockbake's machine spec for a host running osID.
+// config.json does not record the host's OS, so osID is what the user
+// says, or generator.OSUnknown: never a guess. Docker is already on the
+// host, so a user-data rendered from the spec installs nothing. The
+// warnings say what of h the spec leaves out.
+func (h *Host) Spec(osID string) (generator.Spec, []string) {
+	spec := generator.Spec{Name: h.Name, Port: h.Port, OS: osID, Install: generator.InstallNone, Engine: h.Engine}
 	_, err := netip.ParseAddr(h.Address)
 	byName := err != nil
 	var dropped []string

@@ -89,6 +89,10 @@ type authOptions struct {
 func hostConfig(root string, m Host) hostJSON {
 	dir := filepath.Join(root, "machines", m.Name)
 	certs := filepath.Join(root, "certs")
+	caCerts := certs // --tls-ca-cert and friends point here
+	if m.CAStore != "" {
+		caCerts = filepath.Join(m.CAStore, "certs")
+	}
 	port := m.EnginePort
 	if port == 0 {
 		port = 2376
@@ -118,9 +122,9 @@ func hostConfig(root string, m Host) hostJSON {
 				ArbitraryFlags: []string{}, ArbitraryJoinFlags: []string{},
 			},
 			AuthOptions: authOptions{
-				CertDir: certs, CaCertPath: filepath.Join(certs, "ca.pem"), CaPrivateKeyPath: filepath.Join(certs, "ca-key.pem"),
+				CertDir: certs, CaCertPath: filepath.Join(caCerts, "ca.pem"), CaPrivateKeyPath: filepath.Join(caCerts, "ca-key.pem"),
 				ServerCertPath: filepath.Join(dir, "server.pem"), ServerKeyPath: filepath.Join(dir, "server-key.pem"),
-				ClientKeyPath: filepath.Join(certs, "key.pem"), ClientCertPath: filepath.Join(certs, "cert.pem"),
+				ClientKeyPath: filepath.Join(caCerts, "key.pem"), ClientCertPath: filepath.Join(caCerts, "cert.pem"),
 				ServerCertSANs: orEmpty(m.TLSSANs), StorePath: dir,
 			},
 		},

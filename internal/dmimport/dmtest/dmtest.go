@@ -39,6 +39,12 @@ type Host struct {
 	// ForeignCA signs the server certificate with another CA, as after
 	// Docker Machine replaced an expired CA.
 	ForeignCA bool
+	// CAStore is the root of another store laid out by Write whose CA and
+	// client certificate the machine uses, as docker-machine create
+	// --tls-ca-cert, --tls-ca-key, --tls-client-cert and --tls-client-key
+	// pointing into that store's certs/ do: config.json names those files
+	// there, and the per-machine copies are theirs.
+	CAStore string
 }
 
 // Store is a laid-out Docker Machine store.
@@ -87,6 +93,16 @@ func writeMachine(root, user string, now time.Time, m Host, ca, client pair) err
 	dir := filepath.Join(root, "machines", m.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
+	}
+	if m.CAStore != "" {
+		var err error
+		certs := filepath.Join(m.CAStore, "certs")
+		if ca, err = readPair(certs, "ca.pem", "ca-key.pem"); err != nil {
+			return err
+		}
+		if client, err = readPair(certs, "cert.pem", "key.pem"); err != nil {
+			return err
+		}
 	}
 	signer := ca
 	if m.ForeignCA {
@@ -181,6 +197,29 @@ func issue(t *x509.Certificate, issuer *pair) (pair, error) {
 		return pair{}, err
 	}
 	c, err := x509.ParseCertificate(der)
+	return pair{cert: c, key: key}, err
+}
+
+// readPair reads a pair that writePair wrote.
+func readPair(dir, certName, keyName string) (pair, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, certName))
+	if err != nil {
+		return pair{}, err
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, keyName))
+	if err != nil {
+		return pair{}, err
+	}
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return pair{}, fmt.Errorf("%s or %s is not PEM", certName, keyName)
+	}
+	c, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return pair{}, err
+	}
+	key, err := x509.ParsePKCS1PrivateKey(kb.Bytes)
 	return pair{cert: c, key: key}, err
 }
 
