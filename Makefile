@@ -34,16 +34,18 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd packer-plugin && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# The escaping fuzzers, one minute each (go test takes one -fuzz target at a time);
-# FuzzEnv* run the real shell on each input, so they minimize briefly.
+# Every fuzz target of the module (the parsers and every escaping path),
+# FUZZTIME each (go test takes one -fuzz target at a time). CI runs a short
+# pass, FUZZTIME=20x: a count of inputs, since a time can run out before a
+# slow target (the env fuzzers start real shells) has tried its seeds.
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzExecLine$$' -fuzztime 60s
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzScriptContent$$' -fuzztime 60s
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvBash$$' -fuzztime 60s -fuzzminimizetime 10x
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvZsh$$' -fuzztime 60s -fuzzminimizetime 10x
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvSh$$' -fuzztime 60s -fuzzminimizetime 10x
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvFish$$' -fuzztime 60s -fuzzminimizetime 10x
-	$(GO) test ./generator/ -run '^$$' -fuzz '^FuzzEnvTcsh$$' -fuzztime 60s -fuzzminimizetime 10x
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$dir $$target ($(FUZZTIME))"; \
+			$(GO) test $$dir -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x; \
+		done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pki/ ./generator/

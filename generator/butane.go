@@ -35,7 +35,7 @@ type butaneName struct {
 }
 
 type butaneContents struct {
-	Inline string `yaml:"inline"`
+	Inline text `yaml:"inline"`
 }
 
 type butaneSystemd struct {
@@ -70,7 +70,7 @@ func RenderButane(p *Plan) ([]byte, error) {
 	}
 	bc := butaneConfig{Variant: p.OS.Butane.Variant, Version: p.OS.Butane.Version}
 	for _, f := range p.Files {
-		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode.Perm()), Contents: butaneContents{Inline: string(f.Content)}}
+		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode.Perm()), Contents: butaneContents{Inline: text(f.Content)}}
 		if user, group, _ := strings.Cut(f.Owner, ":"); f.Owner != "root:root" {
 			bf.User, bf.Group = &butaneName{user}, &butaneName{group}
 		}

@@ -37,7 +37,7 @@ type writeFile struct {
 	Path        string `yaml:"path"`
 	Owner       string `yaml:"owner"`
 	Permissions string `yaml:"permissions"`
-	Content     string `yaml:"content"`
+	Content     text   `yaml:"content"`
 }
 
 // yumRepo is one yum_repos entry. cloud-init's yum_add_repo writes it to
@@ -71,7 +71,7 @@ func RenderCloudConfig(p *Plan) ([]byte, error) {
 			Path: f.Path, Owner: f.Owner,
 			// A quoted octal string: a YAML integer 600 would mean mode 01130.
 			Permissions: fmt.Sprintf("%04o", f.Mode.Perm()),
-			Content:     string(f.Content),
+			Content:     text(f.Content),
 		})
 	}
 	out, err := encodeYAML(p, "#cloud-config\n", "user-data", cc)
