@@ -85,3 +85,26 @@ func TestDecimalPort(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecimalPort: whatever --port is given, an accepted value is the
+// decimal number it reads as, written back the same; nothing is read in
+// another base.
+func FuzzDecimalPort(f *testing.F) {
+	for _, seed := range []string{"2376", "0", "010", "0x10", "+1", "-1", "1_000", " 1", "65535", "99999", "١٢٣", "1e3"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var p decimalPort
+		if err := p.Set(s); err != nil {
+			return
+		}
+		if p.String() != s {
+			t.Fatalf("Set(%q) reads as %d", s, p.n)
+		}
+		for _, r := range s {
+			if r < '0' || r > '9' {
+				t.Fatalf("Set(%q) accepted a character that is not a decimal digit", s)
+			}
+		}
+	})
+}
