@@ -155,3 +155,20 @@ func (es Errors) err() error {
 	}
 	return es
 }
+
+// Note tells the user what the core changed or what they still have to do
+// about one input, such as the encoding a target needs. Like a FieldError
+// it names the input by its neutral key, for the front end to say.
+type Note struct {
+	Field string // one of Fields()
+	Value string // the input's value
+	Msg   string // what changed, or what to do; may mention {key}
+}
+
+// Render is the note in a front end's words, as in `--target gcp: ...`.
+func (n Note) Render(names Names) string {
+	return fmt.Sprintf("%s %s: %s", names(n.Field), n.Value, say(n.Msg, names))
+}
+
+// String is the note with neutral keys.
+func (n Note) String() string { return n.Render(Neutral) }

@@ -55,7 +55,7 @@ func (out Output) Check(o OS) error {
 // resolve fills in o's default format, checks the format and its options
 // against o, and applies the target's encoding rules. It returns the output
 // to render, the target (nil without one) and the target's notes.
-func (out Output) resolve(o OS) (Output, *Target, []string, error) {
+func (out Output) resolve(o OS) (Output, *Target, []Note, error) {
 	if out.Format == "" {
 		out.Format = o.DefaultFormat()
 	}
@@ -81,7 +81,7 @@ func (out Output) resolve(o OS) (Output, *Target, []string, error) {
 		collect(err)
 		return out, nil, nil, es.err()
 	}
-	var notes []string
+	var notes []Note
 	out.Encoding, notes, err = t.Encoding(out.Encoding)
 	collect(err)
 	return out, &t, notes, es.err()
@@ -158,7 +158,7 @@ func render(p *Plan, out Output) ([]byte, error) {
 // UserData renders the plan in out's format, encodes it and checks it
 // against the target's size limit. Notes say what the target changed,
 // for the user's information.
-func UserData(p *Plan, out Output) (data []byte, notes []string, err error) {
+func UserData(p *Plan, out Output) (data []byte, notes []Note, err error) {
 	out, t, notes, err := out.resolve(p.OS)
 	if err != nil {
 		return nil, nil, err

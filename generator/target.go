@@ -48,7 +48,7 @@ var targets = []Target{
 	{Name: "aws", Title: "AWS EC2 user data", Limit: 16 << 10, Counts: CountRaw,
 		Base64Note: "give it to the API as is (Terraform: user_data_base64)"},
 	{Name: "gcp", Title: "Google Compute Engine metadata value", Limit: 256 << 10, Counts: CountStored, GzipNeedsBase64: true,
-		Base64Note: "create the instance with --metadata user-data-encoding=base64 so cloud-init decodes it"},
+		Base64Note: "give the instance the metadata user-data-encoding=base64 so cloud-init decodes it"},
 	{Name: "azure", Title: "Azure customData", Limit: 65535, Counts: CountRaw,
 		Base64Note: "it is the API's own encoding (Terraform: custom_data = file(...))"},
 	{Name: "digitalocean", Title: "DigitalOcean user_data", Limit: 64 << 10, Counts: CountStored, PlainOnly: true},
@@ -81,8 +81,8 @@ func LookupTarget(name string) (Target, error) {
 
 // Encoding adjusts enc to what the slot takes, with a note for each change
 // and for each thing the user has to do, or refuses what cannot work there.
-func (t Target) Encoding(enc Encoding) (Encoding, []string, error) {
-	var notes []string
+func (t Target) Encoding(enc Encoding) (Encoding, []Note, error) {
+	var notes []Note
 	if t.PlainOnly {
 		var es Errors
 		if enc.Gzip {
@@ -95,10 +95,10 @@ func (t Target) Encoding(enc Encoding) (Encoding, []string, error) {
 	}
 	if enc.Gzip && !enc.Base64 && t.GzipNeedsBase64 {
 		enc.Base64 = true
-		notes = append(notes, fmt.Sprintf("--target %s: %s holds text, so the gzip data is base64-encoded", t.Name, t.Title))
+		notes = append(notes, Note{Field: FieldTarget, Value: t.Name, Msg: t.Title + " holds text, so the gzip data is base64-encoded"})
 	}
 	if enc.Base64 && t.Base64Note != "" {
-		notes = append(notes, fmt.Sprintf("--target %s: base64 user-data: %s", t.Name, t.Base64Note))
+		notes = append(notes, Note{Field: FieldTarget, Value: t.Name, Msg: "base64 user-data: " + t.Base64Note})
 	}
 	return enc, notes, nil
 }

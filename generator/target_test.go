@@ -106,7 +106,14 @@ func TestTargetEncodings(t *testing.T) {
 			if err != nil || got != tc.want {
 				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
 			}
-			if all := strings.Join(notes, "\n"); !strings.Contains(all, tc.note) {
+			var said []string
+			for _, n := range notes {
+				said = append(said, n.String())
+				if strings.Contains(n.String(), "--") {
+					t.Errorf("note %q speaks a front end's language", n)
+				}
+			}
+			if all := strings.Join(said, "\n"); !strings.Contains(all, tc.note) {
 				t.Errorf("notes %q lack %q", all, tc.note)
 			}
 		})

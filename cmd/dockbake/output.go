@@ -47,7 +47,7 @@ func userData(c *cli.Context, p *proc, m *store.Machine) ([]byte, error) {
 		return nil, withHint(err, "dockbake render --help lists the output flags")
 	}
 	for _, n := range notes {
-		notef(p.stderr, "%s", n)
+		notef(p.stderr, "%s", n.Render(flagName))
 	}
 	return data, nil
 }
