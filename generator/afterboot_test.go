@@ -52,8 +52,10 @@ func checkApplyFiles(t *testing.T, p *Plan) {
 	}
 }
 
-// checkApplyEnabled: commands enable the path unit after the daemon-reload
-// that makes systemd read it; Ignition enables it as a unit instead.
+// checkApplyEnabled: commands enable the path unit right after the
+// daemon-reload that makes systemd read it, before dockerd restarts, so a
+// client that reaches dockerd finds the mechanism running. Ignition enables
+// it as a unit instead.
 func checkApplyEnabled(t *testing.T, p *Plan, o OS) {
 	t.Helper()
 	if o.Boot == BootIgnition {
@@ -65,11 +67,14 @@ func checkApplyEnabled(t *testing.T, p *Plan, o OS) {
 	argv := func(st Step) string { return strings.Join(st.Argv, " ") }
 	reload := slices.IndexFunc(p.Steps, func(st Step) bool { return argv(st) == "systemctl daemon-reload" })
 	enable := slices.IndexFunc(p.Steps, func(st Step) bool { return argv(st) == "systemctl enable --now "+ApplyPathUnit })
-	if reload < 0 || enable < reload || enable != len(p.Steps)-1 {
-		t.Errorf("steps %v: want systemctl enable --now %s last, after daemon-reload", p.Steps, ApplyPathUnit)
+	start := slices.IndexFunc(p.Steps, func(st Step) bool {
+		return strings.Contains(argv(st), "restart docker.service") || argv(st) == "systemctl enable --now docker.service"
+	})
+	if reload < 0 || enable != reload+1 || start < enable {
+		t.Errorf("steps %v: want systemctl enable --now %s right after daemon-reload, before dockerd restarts", p.Steps, ApplyPathUnit)
 	}
-	if last, ok := p.Steps[len(p.Steps)-1].WithoutSystemd(); !ok || strings.Join(last.Argv, " ") != "systemctl enable "+ApplyPathUnit {
-		t.Errorf("without systemd the last step is %q, want the unit enabled for the next boot", last.Argv)
+	if off, ok := p.Steps[enable].WithoutSystemd(); !ok || strings.Join(off.Argv, " ") != "systemctl enable "+ApplyPathUnit {
+		t.Errorf("without systemd the step is %q, want the unit enabled for the next boot", off.Argv)
 	}
 }
 

@@ -147,8 +147,9 @@ func BuildPlan(spec Spec, certs HostCerts) (*Plan, error) {
 		p.Steps = install
 	}
 	p.Steps = append(p.Steps, dockerUserSteps(spec.DockerUser)...)
-	p.Steps = append(p.Steps, startSteps(o)...)
-	p.Steps = append(p.Steps, applySteps()...)
+	// The mechanism starts before dockerd restarts with TLS, so a client
+	// that reaches dockerd finds it running.
+	p.Steps = append(p.Steps, startSteps(o, applySteps()...)...)
 	p.Files = append(p.Files, apply...)
 	return p, nil
 }
@@ -183,13 +184,12 @@ func dockerUserSteps(user string) []Step {
 // may have hit its start limit. Without a running systemd (an image built
 // in a chroot) only the enable remains, and dockerd first starts with the
 // drop-in when an instance boots.
-func restartSteps() []Step {
-	return []Step{
-		withSystemd(nil, "systemctl", "daemon-reload"),
+func restartSteps(before ...Step) []Step {
+	return append(append([]Step{withSystemd(nil, "systemctl", "daemon-reload")}, before...),
 		withSystemd(nil, "sh", "-c", "systemctl reset-failed docker.service || true"),
 		run("systemctl", "enable", "docker.service"),
 		withSystemd(nil, "systemctl", "restart", "docker.service"),
-	}
+	)
 }
 
 // startSteps start dockerd with the drop-in. Debian's packages start
@@ -197,17 +197,17 @@ func restartSteps() []Step {
 // leave it stopped (presets), so it is started with enable --now, after a
 // try-restart that only touches a daemon already running (a baked image,
 // or the script run again with new certificates). Either way dockerd
-// starts once.
-func startSteps(o OS) []Step {
+// starts once. The steps before run right after the daemon-reload that
+// makes systemd read new units, before dockerd (re)starts.
+func startSteps(o OS, before ...Step) []Step {
 	if o.Family != FamilyDNF {
-		return restartSteps()
+		return restartSteps(before...)
 	}
-	return []Step{
-		withSystemd(nil, "systemctl", "daemon-reload"),
+	return append(append([]Step{withSystemd(nil, "systemctl", "daemon-reload")}, before...),
 		withSystemd(nil, "sh", "-c", "systemctl reset-failed docker.service || true"),
 		withSystemd(nil, "systemctl", "try-restart", "docker.service"),
 		withSystemd(Command{"systemctl", "enable", "docker.service"}, "systemctl", "enable", "--now", "docker.service"),
-	}
+	)
 }
 
 // DaemonArgs is dockerd's argv as the drop-in starts it.

@@ -56,8 +56,8 @@ func TestStepsWithoutSystemd(t *testing.T) {
 			"sh -c 'getent group docker >/dev/null || groupadd --system docker'",
 			"sh -c 'id -u alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash alice'",
 			"usermod -aG docker alice",
-			"systemctl enable docker.service",
 			"systemctl enable dockbake-apply.path",
+			"systemctl enable docker.service",
 		}},
 		{"rocky-9", []string{
 			"dnf -q makecache",
@@ -65,8 +65,8 @@ func TestStepsWithoutSystemd(t *testing.T) {
 			"sh -c 'getent group docker >/dev/null || groupadd --system docker'",
 			"sh -c 'id -u alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash alice'",
 			"usermod -aG docker alice",
-			"systemctl enable docker.service",
 			"systemctl enable dockbake-apply.path",
+			"systemctl enable docker.service",
 		}},
 		{"flatcar", []string{"systemctl enable docker-tls-tcp.socket", "systemctl enable dockbake-apply.path"}},
 	} {

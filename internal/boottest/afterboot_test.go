@@ -53,7 +53,9 @@ type afterBoot struct {
 }
 
 func (a *afterBoot) checkWatching(t *testing.T) {
-	out, err := a.guest.Run(a.ctx, "sh", "-c", "systemctl is-active dockbake-apply.path; stat -c '%a %U' "+
+	// dockerd may serve TLS before cloud-init's runcmd has run: wait for
+	// cloud-init first.
+	out, err := a.guest.Run(a.ctx, "sh", "-c", "cloud-init status --wait >/dev/null 2>&1; systemctl is-active dockbake-apply.path; stat -c '%a %U' "+
 		generator.HostStateDir+" "+generator.HostIncomingDir+"; docker info --format '{{.LiveRestoreEnabled}}'")
 	if got := strings.Fields(out); err != nil || strings.Join(got, " ") != "active 700 root 700 root true" {
 		t.Fatalf("path unit, spool modes, live-restore: %q (%v); want active, 700 root twice, true", out, err)

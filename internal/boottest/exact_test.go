@@ -320,10 +320,12 @@ func debianHead() []string {
 }
 
 // flatcarHead is dockerd's argv before the engine flags on Flatcar: the
-// unit's own flags, then dockbake's TLS flags from $DOCKER_OPTS.
+// unit's own flags, then dockbake's TLS flags and --live-restore (for
+// after-boot delivery) from $DOCKER_OPTS.
 func flatcarHead() []string {
 	return []string{"--host=fd://", "--containerd=/run/docker/libcontainerd/docker-containerd.sock",
-		"--tlsverify", "--tlscacert=" + generator.HostCACert, "--tlscert=" + generator.HostServerCert, "--tlskey=" + generator.HostServerKey}
+		"--tlsverify", "--tlscacert=" + generator.HostCACert, "--tlscert=" + generator.HostServerCert, "--tlskey=" + generator.HostServerKey,
+		"--live-restore"}
 }
 
 // TestEngineValuesExact boots one guest and proves every case of the table

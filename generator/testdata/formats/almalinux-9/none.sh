@@ -231,10 +231,10 @@ TimeoutStartSec=15min
 DOCKBAKE_EOF
 
 systemctl daemon-reload
+systemctl enable --now dockbake-apply.path
 sh -c 'systemctl reset-failed docker.service || true'
 systemctl try-restart docker.service
 systemctl enable --now docker.service
-systemctl enable --now dockbake-apply.path
 
 # shellcheck disable=SC2016 # the $(...) is for the user to type
 printf '%s\n' 'dockbake: Docker on this host now takes mutual TLS on tcp://203.0.113.10:2376; on your machine run: eval "$(dockbake env web1)"' >&2

@@ -235,10 +235,10 @@ DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 update
 DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 -y -o Dpkg::Options::=--force-confold install docker.io
 
 systemctl daemon-reload
+systemctl enable --now dockbake-apply.path
 sh -c 'systemctl reset-failed docker.service || true'
 systemctl enable docker.service
 systemctl restart docker.service
-systemctl enable --now dockbake-apply.path
 
 # shellcheck disable=SC2016 # the $(...) is for the user to type
 printf '%s\n' 'dockbake: Docker on this host now takes mutual TLS on tcp://203.0.113.10:2376; on your machine run: eval "$(dockbake env web1)"' >&2
