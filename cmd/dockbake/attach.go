@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -40,6 +41,8 @@ failure the store stays as it was and the host keeps its working certificate.`,
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up after `DURATION` (the host then keeps its certificate)"},
 			&cli.BoolFlag{Name: "force", Usage: "deliver even where containers restart with dockerd (live-restore off, a swarm node)"},
 			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the host; for tests against a dockerd without the apply mechanism"},
+			&cli.StringFlag{Name: "test-server-cert", Hidden: true, Usage: "deliver this server certificate instead of the fresh one; for tests of a delivery the host rolls back"},
+			&cli.StringFlag{Name: "test-server-key", Hidden: true, Usage: "its key"},
 		},
 		Action: func(c *cli.Context) error { return attach(c, p) },
 	}
@@ -122,7 +125,7 @@ func deliveryRequest(c *cli.Context, p *proc, s *store.Store, a *store.Attaching
 	if err != nil {
 		return deliver.Request{}, err
 	}
-	return deliver.Request{
+	r := deliver.Request{
 		Addr: net.JoinHostPort(a.Spec.Address(), strconv.Itoa(a.Spec.Port)),
 		Pin: deliver.Pin{Servers: []*x509.Certificate{old}, Client: client, Owner: func(fp string) string {
 			if o := s.ServerOwner(fp); o != m.Name {
@@ -135,7 +138,32 @@ func deliveryRequest(c *cli.Context, p *proc, s *store.Store, a *store.Attaching
 		SpoolDir: c.String("test-spool-dir"),
 		Force:    c.Bool("force"),
 		Progress: func(format string, args ...any) { notef(p.stderr, format, args...) },
-	}, nil
+	}
+	return r, testPair(c, &r)
+}
+
+// testPair replaces the delivered pair by --test-server-cert and
+// --test-server-key (hidden): a pair the host cannot serve, to prove the
+// rollback. The certificate is pinned by its DER alone, so one that Go
+// cannot parse (a secp256k1 key) works too.
+func testPair(c *cli.Context, r *deliver.Request) error {
+	if c.String("test-server-cert") == "" {
+		return nil
+	}
+	cert, err := os.ReadFile(c.String("test-server-cert"))
+	if err != nil {
+		return err
+	}
+	key, err := os.ReadFile(c.String("test-server-key"))
+	if err != nil {
+		return err
+	}
+	block, _ := pem.Decode(cert)
+	if block == nil {
+		return fmt.Errorf("--test-server-cert %q: not PEM", c.String("test-server-cert"))
+	}
+	r.Delivery.ServerCert, r.Delivery.ServerKey, r.New = cert, key, &x509.Certificate{Raw: block.Bytes}
+	return nil
 }
 
 // deliveryID is a time stamp and a random suffix, e.g. 20260301T101500Z-3f9a.
