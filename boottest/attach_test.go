@@ -99,10 +99,15 @@ func (a *afterBoot) dockbake(t *testing.T, args ...string) (string, error) {
 	return string(out), err
 }
 
-// waitServed waits until dockerd serves the first boot's certificate
-// (env refuses the unattached machine, so waitTLS cannot be used).
+// waitServed waits until cloud-init is done (it enables the apply
+// mechanism after dockerd's restart) and dockerd serves the first boot's
+// certificate (env refuses the unattached machine, so waitTLS cannot be
+// used).
 func (a *afterBoot) waitServed(t *testing.T) {
 	t.Helper()
+	if _, err := a.guest.WaitCloudInit(a.ctx); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		out, _ := a.guest.Run(a.ctx, "sh", "-c", "openssl s_client -connect 127.0.0.1:"+strconv.Itoa(a.machine.port)+

@@ -43,12 +43,22 @@ type Attaching struct {
 	store    *Store
 	oldFP    string
 	lockPath string
+	// For an attach with a template (BeginAttachFrom): the new machine's
+	// name, CA and client pair.
+	newName     string
+	toolVersion string
+	ca, client  *pki.Pair
 }
 
 // BeginAttach checks req, issues a fresh server key pair for the new
 // addresses and takes the machine's attach lock, so that a second attach
 // of the same machine is refused (ErrAttaching) until Release.
 func (s *Store) BeginAttach(req AttachRequest) (*Attaching, error) {
+	return s.beginAttach(req, req.Name)
+}
+
+// beginAttach is BeginAttach holding the attach lock of machine lockName.
+func (s *Store) beginAttach(req AttachRequest, lockName string) (*Attaching, error) {
 	if err := ValidateName("machine", req.Name); err != nil {
 		return nil, err
 	}
@@ -68,7 +78,7 @@ func (s *Store) BeginAttach(req AttachRequest) (*Attaching, error) {
 		return nil, fmt.Errorf("machine %q: %w", req.Name, err)
 	}
 	a := &Attaching{Machine: m, Spec: spec, store: s}
-	if err := a.lock(); err != nil {
+	if err := a.lock(lockName); err != nil {
 		return nil, err
 	}
 	if err := a.issue(req.CertValidity); err != nil {
@@ -81,14 +91,14 @@ func (s *Store) BeginAttach(req AttachRequest) (*Attaching, error) {
 // lock creates the machine's attach lock file exclusively. A file rather
 // than flock(2): an attach lasts minutes, over a network, and must not
 // hold the store's lock, which every reader waits for.
-func (a *Attaching) lock() error {
-	path := filepath.Join(a.store.Root, ".attach-"+a.Machine.Name)
+func (a *Attaching) lock(name string) error {
+	path := filepath.Join(a.store.Root, ".attach-"+name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyMode)
 	if os.IsExist(err) {
-		return fmt.Errorf("machine %q: %w (if no other dockbake attach is running, remove %s)", a.Machine.Name, ErrAttaching, path)
+		return fmt.Errorf("machine %q: %w (if no other dockbake attach is running, remove %s)", name, ErrAttaching, path)
 	}
 	if err != nil {
-		return fmt.Errorf("machine %q: taking the attach lock: %w", a.Machine.Name, err)
+		return fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
 	}
 	fmt.Fprintf(f, "%d\n", os.Getpid())
 	f.Close()
@@ -123,6 +133,9 @@ func (a *Attaching) OldServer() (*x509.Certificate, error) { return a.Machine.Se
 // whole under the store's lock. It refuses if the machine's server
 // certificate changed since BeginAttach.
 func (a *Attaching) Commit() (*Machine, error) {
+	if a.newName != "" {
+		return a.commitNew()
+	}
 	s, name := a.store, a.Machine.Name
 	m, unlock, err := s.lockMachine(name)
 	if err != nil {
@@ -160,7 +173,7 @@ func (a *Attaching) Release() {
 		os.Remove(a.lockPath)
 		a.lockPath = ""
 	}
-	a.Server = nil
+	a.Server, a.ca, a.client = nil, nil, nil
 }
 
 // ServerOwner names the machine of the store whose server certificate has

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/x509"
 	"errors"
 	"net"
 	"os"
@@ -125,4 +126,55 @@ func fp(t *testing.T, m *Machine) string {
 		t.Fatal(err)
 	}
 	return pki.Fingerprint(c)
+}
+
+func TestAttachFrom(t *testing.T) {
+	s := testStore(t)
+	tmpl := createBare(t, s, "golden")
+	tmplCA, _ := tmpl.CACert()
+	a, err := s.BeginAttachFrom(AttachFromRequest{AttachRequest: AttachRequest{Name: "web7", IPs: []string{"192.0.2.7"}}, Template: "golden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	if a.Machine.Name != "golden" {
+		t.Errorf("the host is pinned as %q, want the template", a.Machine.Name)
+	}
+	if s.Exists("web7") {
+		t.Fatal("BeginAttachFrom wrote the new machine")
+	}
+	// Two hosts of one image attach side by side; one name only once.
+	b, err := s.BeginAttachFrom(AttachFromRequest{AttachRequest: AttachRequest{Name: "web8", IPs: []string{"192.0.2.8"}}, Template: "golden"})
+	if err != nil {
+		t.Fatalf("a second host of the same template: %v", err)
+	}
+	b.Release()
+	if _, err := s.BeginAttachFrom(AttachFromRequest{AttachRequest: AttachRequest{Name: "web7", IPs: []string{"192.0.2.9"}}, Template: "golden"}); !errors.Is(err, ErrAttaching) {
+		t.Errorf("a second attach as web7 meanwhile: %v", err)
+	}
+	m, err := a.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := m.CACert()
+	cli, _ := m.ClientCert()
+	if pki.Fingerprint(ca) == pki.Fingerprint(tmplCA) || m.Spec.Name != "web7" || m.Spec.Address() != "192.0.2.7" {
+		t.Errorf("web7: CA %s (template's %s), spec %+v", pki.Fingerprint(ca), pki.Fingerprint(tmplCA), m.Spec)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	if _, err := cli.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("web7's client certificate is not of its CA: %v", err)
+	}
+	tc, _ := tmpl.ClientCert()
+	if _, err := tc.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+		t.Error("the template's client certificate chains to web7's CA")
+	}
+	if g, _ := s.Load("golden"); g.Spec.Attached() {
+		t.Error("the template was changed")
+	}
+	assertModes(t, s, "web7")
+	if _, err := s.BeginAttachFrom(AttachFromRequest{AttachRequest: AttachRequest{Name: "web7", IPs: []string{"192.0.2.9"}}, Template: "golden"}); !errors.Is(err, ErrExists) {
+		t.Errorf("attach --from as an existing machine: %v", err)
+	}
 }

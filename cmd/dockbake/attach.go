@@ -39,6 +39,7 @@ failure the store stays as it was and the host keeps its working certificate.`,
 			&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); dialled if there is no --ip"},
 			&cli.IntFlag{Name: "port", Usage: "the host's TLS `PORT` as reached from here (default: the recorded one)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up after `DURATION` (the host then keeps its certificate)"},
+			&cli.StringFlag{Name: "from", Usage: "the host was set up as machine `TEMPLATE` (a golden image): make NAME a new machine with a CA and certificates of its own"},
 			&cli.BoolFlag{Name: "force", Usage: "deliver even where containers restart with dockerd (live-restore off, a swarm node)"},
 			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the host; for tests against a dockerd without the apply mechanism"},
 			&cli.StringFlag{Name: "test-server-cert", Hidden: true, Usage: "deliver this server certificate instead of the fresh one; for tests of a delivery the host rolls back"},
@@ -87,6 +88,9 @@ func attach(c *cli.Context, p *proc) error {
 	if err := verifyAttached(ctx, c, p, s, m); err != nil {
 		return err
 	}
+	if from := c.String("from"); from != "" {
+		fmt.Fprintf(p.stderr, "The host is machine %s now, with a CA of its own: machine %s's client certificate no longer opens it\n", name, from)
+	}
 	fmt.Fprintf(p.stderr, "Run: eval \"$(dockbake env %s)\"\n", name)
 	return nil
 }
@@ -96,7 +100,17 @@ func beginAttach(c *cli.Context, s *store.Store, name string) (*store.Attaching,
 	if c.Duration("timeout") <= 0 {
 		return nil, withHint(fmt.Errorf("--timeout %q: not a positive duration", c.Duration("timeout")), "write it as 5m")
 	}
-	a, err := s.BeginAttach(store.AttachRequest{Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port")})
+	req := store.AttachRequest{Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port")}
+	var a *store.Attaching
+	var err error
+	if from := c.String("from"); from != "" {
+		a, err = s.BeginAttachFrom(store.AttachFromRequest{AttachRequest: req, Template: from, ToolVersion: toolVersion()})
+		if errors.Is(err, store.ErrExists) {
+			return nil, withHint(err, "with --from, NAME is a new machine: pick a name the store does not have (dockbake ls)")
+		}
+	} else {
+		a, err = s.BeginAttach(req)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, withHint(err, "dockbake ls lists the machines")
@@ -125,9 +139,13 @@ func deliveryRequest(c *cli.Context, p *proc, s *store.Store, a *store.Attaching
 	if err != nil {
 		return deliver.Request{}, err
 	}
+	next, err := newClientCert(a)
+	if err != nil {
+		return deliver.Request{}, err
+	}
 	r := deliver.Request{
 		Addr: net.JoinHostPort(a.Spec.Address(), strconv.Itoa(a.Spec.Port)),
-		Pin: deliver.Pin{Servers: []*x509.Certificate{old}, Client: client, Owner: func(fp string) string {
+		Pin: deliver.Pin{Servers: []*x509.Certificate{old}, Client: client, Next: next, Owner: func(fp string) string {
 			if o := s.ServerOwner(fp); o != m.Name {
 				return o
 			}
@@ -164,6 +182,21 @@ func testPair(c *cli.Context, r *deliver.Request) error {
 	}
 	r.Delivery.ServerCert, r.Delivery.ServerKey, r.New = cert, key, &x509.Certificate{Raw: block.Bytes}
 	return nil
+}
+
+// newClientCert is the new machine's client certificate of attach
+// --from, for the host once it trusts only the new CA; nil otherwise.
+func newClientCert(a *store.Attaching) (*tls.Certificate, error) {
+	p := a.NewClient()
+	if p == nil {
+		return nil, nil
+	}
+	key, err := p.KeyPEM()
+	if err != nil {
+		return nil, err
+	}
+	c, err := tls.X509KeyPair(p.CertPEM(), key)
+	return &c, err
 }
 
 // deliveryID is a time stamp and a random suffix, e.g. 20260301T101500Z-3f9a.

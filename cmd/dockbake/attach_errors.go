@@ -24,7 +24,7 @@ func attachError(c *cli.Context, name, addr string, st generator.Status, err err
 		return withHint(fmt.Errorf("machine %q: %w", name, err), "check the address; a host launched from user-data of another store, or re-created with --force, presents another certificate")
 	case errors.Is(err, deliver.ErrNoMechanism):
 		return withHint(fmt.Errorf("machine %q at %s: %w", name, addr, err),
-			"the host was set up by an older dockbake or imported from Docker Machine: give it new user-data (dockbake render %s) once, or use dockbake regenerate-certs and copy the files", name)
+			"if the host is still booting, wait until cloud-init is done and run attach again; else it was set up by an older dockbake or imported from Docker Machine: give it new user-data (dockbake render %s) once, or use dockbake regenerate-certs and copy the files", name)
 	case errors.Is(err, deliver.ErrRestarts):
 		return withHint(fmt.Errorf("machine %q at %s: %w", name, addr, err), "run again with --force to restart them, or stop them first")
 	case errors.As(err, &oe):

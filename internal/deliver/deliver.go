@@ -150,23 +150,23 @@ func checkHost(ctx context.Context, cli *client.Client, r Request) error {
 func run(ctx context.Context, cli *client.Client, r Request, archive []byte) (generator.Status, error) {
 	made, err := ensureImage(ctx, cli)
 	if err != nil {
-		return generator.Status{}, fmt.Errorf("%s: making the image %s: %w", r.Addr, Image, err)
+		return generator.Status{}, fmt.Errorf("making the image %s: %w", Image, err)
 	}
 	defer cleanupImage(cli, r, made)
 	id, err := createContainer(ctx, cli, r.SpoolDir)
 	if err != nil {
-		return generator.Status{}, fmt.Errorf("%s: %w", r.Addr, err)
+		return generator.Status{}, err
 	}
 	defer cleanupContainer(cli, r, id)
 	if _, err := cli.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: mountPoint + "/" + generator.SpoolIncoming}); err != nil {
 		if cerrdefs.IsNotFound(err) {
-			return generator.Status{}, fmt.Errorf("%s: %w: %s does not run", r.Addr, ErrNoMechanism, generator.ApplyPathUnit)
+			return generator.Status{}, fmt.Errorf("%w: %s does not run", ErrNoMechanism, generator.ApplyPathUnit)
 		}
-		return generator.Status{}, fmt.Errorf("%s: %w", r.Addr, err)
+		return generator.Status{}, err
 	}
 	r.progress("delivering %s", r.Delivery.ID)
 	if _, err := cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: mountPoint, Content: bytes.NewReader(archive)}); err != nil {
-		return generator.Status{}, fmt.Errorf("%s: writing the delivery: %w", r.Addr, err)
+		return generator.Status{}, fmt.Errorf("writing the delivery: %w", err)
 	}
 	return waitStatus(ctx, cli, r, id)
 }

@@ -22,6 +22,10 @@ type Pin struct {
 	Servers []*x509.Certificate
 	// Client is the client certificate and key presented to dockerd.
 	Client tls.Certificate
+	// Next, if set, is a client certificate of another CA, presented when
+	// the host asks for that CA's: after a delivery of a new CA (attach
+	// --from), the host trusts only the new machine's client certificate.
+	Next *tls.Certificate
 	// Owner names the machine a presented certificate belongs to, by its
 	// SHA-256 fingerprint, or "" if it is nobody's known.
 	Owner func(fingerprint string) string
@@ -51,7 +55,7 @@ func (p Pin) TLSConfig(addr string) *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		InsecureSkipVerify: true, // replaced by VerifyConnection's exact match
-		Certificates:       []tls.Certificate{p.Client},
+		Certificates:       p.clients(),
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
 				return fmt.Errorf("%s presents no certificate", addr)
@@ -69,6 +73,16 @@ func (p Pin) TLSConfig(addr string) *tls.Config {
 			return e
 		},
 	}
+}
+
+// clients are the client certificates, in order of preference. Go's TLS
+// client presents the first one whose issuer is among the CAs the server
+// names in its certificate request (dockerd names its client CAs).
+func (p Pin) clients() []tls.Certificate {
+	if p.Next == nil {
+		return []tls.Certificate{p.Client}
+	}
+	return []tls.Certificate{p.Client, *p.Next}
 }
 
 // Handshake dials addr and completes a TLS handshake under p; it sends no

@@ -34,7 +34,7 @@ func waitStatus(ctx context.Context, cli *client.Client, r Request, id string) (
 		}
 		select {
 		case <-ctx.Done():
-			return generator.Status{}, fmt.Errorf("%s: no outcome for delivery %s: %w (last: %v)", r.Addr, r.Delivery.ID, ctx.Err(), last)
+			return generator.Status{}, fmt.Errorf("no outcome for delivery %s: %w (last: %v)", r.Delivery.ID, ctx.Err(), last)
 		case <-time.After(r.Poll):
 		}
 	}
@@ -63,6 +63,9 @@ func readStatus(ctx context.Context, cli *client.Client, id, path string) (gener
 func waitServed(ctx context.Context, r Request) error {
 	p := r.Pin
 	p.Servers = []*x509.Certificate{r.New}
+	if p.Next != nil {
+		p.Client, p.Next = *p.Next, nil
+	}
 	var last error
 	for {
 		last = p.Handshake(ctx, r.Addr, 5*time.Second)
@@ -71,7 +74,7 @@ func waitServed(ctx context.Context, r Request) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: the host applied the delivery but does not serve its certificate: %w", r.Addr, errors.Join(ctx.Err(), last))
+			return fmt.Errorf("the host applied the delivery but does not serve its certificate: %w", errors.Join(ctx.Err(), last))
 		case <-time.After(r.Poll):
 		}
 	}
