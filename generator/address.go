@@ -34,10 +34,10 @@ func (s Spec) checkAddresses(es *Errors) {
 			es.add(FieldDNS, d, msg, hint)
 		}
 	}
+	// No address at all is allowed: the machine is not attached yet, its
+	// certificate names only localhost and 127.0.0.1 (see Attached).
 	switch {
-	case len(s.IPs)+len(s.DNSNames) == 0:
-		es.add(FieldIP, "", "give at least one {ip} or {dns}", "the server certificate must name the address clients dial")
-	case len(s.IPs) == 0 && strings.HasPrefix(s.DNSNames[0], "*.") && s.DNSNames[0] != "*.":
+	case len(s.IPs) == 0 && len(s.DNSNames) > 0 && strings.HasPrefix(s.DNSNames[0], "*.") && s.DNSNames[0] != "*.":
 		es.add(FieldDNS, s.DNSNames[0], "clients dial the first DNS name, and a wildcard names no one host",
 			"put the host's own name first, or give an {ip}")
 	}

@@ -22,7 +22,6 @@ var badSpecs = map[string]func(*generator.Spec){
 	"undialable ip":   func(s *generator.Spec) { s.IPs = []string{"0.0.0.0", "224.0.0.1", "255.255.255.255", "::ffff:0.0.0.0"} },
 	"bad dns":         func(s *generator.Spec) { s.DNSNames = []string{"bad_name", "*", "127.1", "example.123"} },
 	"wildcard first":  func(s *generator.Spec) { s.IPs, s.DNSNames = nil, []string{"*.example.com"} },
-	"no address":      func(s *generator.Spec) { s.IPs = nil },
 	"port":            func(s *generator.Spec) { s.Port = 70000 },
 	"os":              func(s *generator.Spec) { s.OS = "plan9" },
 	"install":         func(s *generator.Spec) { s.Install = "snap" },
@@ -149,14 +148,14 @@ func TestCoreSpeaksNoFlags(t *testing.T) {
 // error and of the fields its message mentions.
 func TestRenderSaysFieldsInAFrontEndsWords(t *testing.T) {
 	flags := func(field string) string { return "--" + strings.ReplaceAll(field, "_", "-") }
-	err := generator.Spec{Name: "web1", Engine: generator.Engine{Opts: []string{"label=a"}}}.WithDefaults().Validate()
+	err := generator.Spec{Name: "web1", DNSNames: []string{"*.example.com"}, Engine: generator.Engine{Opts: []string{"label=a"}}}.WithDefaults().Validate()
 	var es generator.Errors
 	if !errors.As(err, &es) || len(es) != 2 {
 		t.Fatalf("err = %v", err)
 	}
 	for _, tc := range []struct{ got, want string }{
-		{es[0].Render(flags), "--ip: give at least one --ip or --dns: the server certificate must name the address clients dial"},
-		{es[0].Error(), "ip: give at least one ip or dns: the server certificate must name the address clients dial"},
+		{es[0].Render(flags), `--dns "*.example.com": clients dial the first DNS name, and a wildcard names no one host: put the host's own name first, or give an --ip`},
+		{es[0].Error(), `dns "*.example.com": clients dial the first DNS name, and a wildcard names no one host: put the host's own name first, or give an ip`},
 		{es[1].Render(flags), `--engine-opt "label=a": dockbake sets this flag itself (use --engine-label)`},
 		{es.Render(flags), es[0].Render(flags) + "\n" + es[1].Render(flags)},
 		{(&generator.FieldError{Field: "ip", Msg: "{not_a_field} {ip}"}).Text(flags), "{not_a_field} --ip"},

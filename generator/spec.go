@@ -207,6 +207,12 @@ func (s Spec) SANs() pki.SANs {
 	return sans
 }
 
+// Attached reports whether the spec names an address clients dial. A
+// machine created without one is not attached: its server certificate
+// names only localhost and 127.0.0.1 until `dockbake attach` gives it the
+// address the host turned out to have.
+func (s Spec) Attached() bool { return len(s.IPs)+len(s.DNSNames) > 0 }
+
 // Address is the host clients dial: the first IP, else the first DNS name.
 func (s Spec) Address() string {
 	if len(s.IPs) > 0 {

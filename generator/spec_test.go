@@ -42,10 +42,20 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestValidateNeedsASAN(t *testing.T) {
-	err := Spec{Name: "web1"}.WithDefaults().Validate()
-	if err == nil || !strings.Contains(err.Error(), "at least one ip or dns") {
-		t.Errorf("err = %v", err)
+func TestValidateNoAddress(t *testing.T) {
+	s := Spec{Name: "web1"}.WithDefaults()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("a spec without an address (not attached) is refused: %v", err)
+	}
+	if s.Attached() || s.Address() != "" {
+		t.Errorf("Attached() = %v, Address() = %q; want false, \"\"", s.Attached(), s.Address())
+	}
+	sans := s.SANs()
+	if len(sans.IPs) != 1 || sans.IPs[0].String() != "127.0.0.1" || len(sans.DNSNames) != 1 || sans.DNSNames[0] != "localhost" {
+		t.Errorf("SANs = %v; want only 127.0.0.1 and localhost", sans)
+	}
+	if !(Spec{Name: "web1", DNSNames: []string{"h.example"}}).Attached() {
+		t.Error("a spec with a DNS name is not attached")
 	}
 }
 

@@ -177,10 +177,10 @@ func TestRotateFailsCleanly(t *testing.T) {
 	if len(leftovers) != 0 {
 		t.Errorf("staging left behind: %v", leftovers)
 	}
-	// No addresses: the server certificate cannot be issued.
-	bare := generator.Spec{Name: "web1"}.WithDefaults()
-	if _, err := s.Rotate(RotateRequest{Name: "web1", Spec: &bare}); err == nil {
-		t.Error("rotation without addresses succeeded")
+	// A spec that does not validate is refused before anything is issued.
+	bad := generator.Spec{Name: "web1", IPs: []string{"10.0.0.300"}}.WithDefaults()
+	if _, err := s.Rotate(RotateRequest{Name: "web1", Spec: &bad}); err == nil {
+		t.Error("rotation to an invalid spec succeeded")
 	}
 	other := generator.Spec{Name: "web2", DNSNames: []string{"x"}}.WithDefaults()
 	if _, err := s.Rotate(RotateRequest{Name: "web1", Spec: &other}); err == nil {

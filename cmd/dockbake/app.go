@@ -41,7 +41,7 @@ func newApp(p *proc) *cli.App {
 			createCommand(p), renderCommand(p), envCommand(p), lsCommand(p),
 			inspectCommand(p), urlCommand(p), configCommand(p), rmCommand(p),
 			regenerateCommand(p), verifyCommand(p), contextCommand(p), clientCommand(p),
-			importCommand(p), completionCommand(p), versionCommand(p), completeCommand(p),
+			importCommand(p), attachCommand(p), completionCommand(p), versionCommand(p), completeCommand(p),
 		},
 		Reader:                    p.stdin,
 		Writer:                    p.stdout,

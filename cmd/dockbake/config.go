@@ -17,6 +17,9 @@ func configCommand(p *proc) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := requireAttached(m); err != nil {
+				return err
+			}
 			dir := m.ClientDir
 			// $(...) splits on white space and expands globs, and no quoting
 			// survives it: say so rather than print flags that break.

@@ -73,6 +73,9 @@ func contextCreate(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := requireAttached(m); err != nil {
+		return err
+	}
 	name, err := contextName(c, machine)
 	if err != nil {
 		return err

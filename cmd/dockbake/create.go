@@ -156,15 +156,19 @@ func create(c *cli.Context, p *proc) error {
 	if req.CA != "" {
 		ca = fmt.Sprintf("the shared CA %q", req.CA)
 	}
-	fmt.Fprintf(p.stderr, "Created machine %s (%s) with %s\n", m.Name, m.Spec.URL(), ca)
+	url := machineURL(m)
+	if url == "" {
+		url = "not attached: its certificate names only localhost and 127.0.0.1"
+	}
+	fmt.Fprintf(p.stderr, "Created machine %s (%s) with %s\n", m.Name, url, ca)
 	fmt.Fprintf(p.stderr, "Client certificates: %s\n", m.ClientDir)
 	if err := writeOutput(c, p, ud); err != nil {
 		return err
 	}
 	if generator.Format(c.String("format")) == generator.FormatScript {
-		fmt.Fprintf(p.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: eval \"$(dockbake env %s)\"\n", m.Name)
+		fmt.Fprintf(p.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: %s\n", nextStep(m))
 	} else {
-		fmt.Fprintf(p.stderr, "Give the user-data to the new instance, then run: eval \"$(dockbake env %s)\"\n", m.Name)
+		fmt.Fprintf(p.stderr, "Give the user-data to the new instance, then run: %s\n", nextStep(m))
 	}
 	return nil
 }

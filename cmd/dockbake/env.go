@@ -42,6 +42,9 @@ func printEnv(c *cli.Context, p *proc) error {
 		if err != nil {
 			return err
 		}
+		if err := requireAttached(m); err != nil {
+			return err
+		}
 		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, m.Spec.URL(), m.ClientDir, m.Spec.Address()
 		req.CurrentNoProxy = p.getenv("NO_PROXY")
 		if req.CurrentNoProxy == "" {

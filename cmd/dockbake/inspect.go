@@ -16,6 +16,7 @@ import (
 type inspection struct {
 	Name          string         `json:"name"`
 	URL           string         `json:"url"`
+	Attached      bool           `json:"attached"`
 	CreatedAt     time.Time      `json:"created_at"`
 	ToolVersion   string         `json:"tool_version"`
 	CA            string         `json:"ca"`
@@ -44,7 +45,7 @@ func inspectCommand(p *proc) *cli.Command {
 				return err
 			}
 			in := inspection{
-				Name: m.Name, URL: m.Spec.URL(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
+				Name: m.Name, URL: machineURL(m), Attached: m.Spec.Attached(), CreatedAt: m.CreatedAt, ToolVersion: m.ToolVersion,
 				CA: caLabel(m.CA), CAFingerprint: m.CAFingerprint, KeyType: string(m.KeyType),
 				ServerExpires: srv.NotAfter.UTC(), ClientDir: m.ClientDir, HostDir: m.HostDir, Spec: m.Spec,
 			}

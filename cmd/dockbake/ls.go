@@ -18,6 +18,7 @@ import (
 type listing struct {
 	Name      string    `json:"name"`
 	URL       string    `json:"url,omitempty"`
+	Attached  bool      `json:"attached"`
 	CA        string    `json:"ca"`
 	Expires   time.Time `json:"expires,omitempty"`
 	Expiring  string    `json:"expiring,omitempty"`
@@ -64,7 +65,7 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 		row := listing{Name: name}
 		_, m, err := loadMachine(c, &proc{stdout: p.stdout, stderr: nopWriter{}, getenv: p.getenv}, name)
 		if err == nil {
-			row.URL, row.CA, row.ClientDir = m.Spec.URL(), caLabel(m.CA), m.ClientDir
+			row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
 			row.Expires, row.Expiring, err = firstExpiry(m)
 			row.DaysLeft = daysLeft(row.Expires, s.Now())
 		}
@@ -129,7 +130,11 @@ func printTable(p *proc, rows []listing) error {
 		case time.Duration(r.DaysLeft)*24*time.Hour < renewSoon:
 			days, soon = days+" renew!", append(soon, r)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.URL, r.CA, r.Expires.Format(time.DateOnly), days)
+		url := r.URL
+		if !r.Attached {
+			url = notAttached
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, url, r.CA, r.Expires.Format(time.DateOnly), days)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

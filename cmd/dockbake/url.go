@@ -16,6 +16,9 @@ func urlCommand(p *proc) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := requireAttached(m); err != nil {
+				return err
+			}
 			_, err = fmt.Fprintln(p.stdout, m.Spec.URL())
 			return err
 		},

@@ -84,6 +84,10 @@ func newProbe(c *cli.Context, p *proc) (*probe, error) {
 			return nil, withHint(err, "dockbake verify %s --url tcp://203.0.113.10:2376", name)
 		}
 	}
+	if pb.host == "" {
+		return nil, withHint(fmt.Errorf("machine %q is not attached: it has no address yet", name),
+			"dockbake attach %s --ip ADDRESS gives it one; dockbake verify %s --url tcp://ADDRESS:%d checks a host before", name, name, pb.port)
+	}
 	if dir := c.String("cert-path"); dir != "" {
 		pb.certPath, pb.custom = dir, true
 	}

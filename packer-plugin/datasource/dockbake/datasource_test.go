@@ -43,7 +43,8 @@ func TestConfigureDefaults(t *testing.T) {
 
 func TestConfigureErrors(t *testing.T) {
 	cfg := testConfig(t)
-	delete(cfg, "ip_addresses")
+	// No address at all is allowed (a machine attached later): a bad one is not.
+	cfg["ip_addresses"] = []string{"10.0.0.300"}
 	cfg["port"] = -1
 	cfg["install"] = "snap"
 	err := (&Datasource{getenv: noEnv}).Configure(cfg)

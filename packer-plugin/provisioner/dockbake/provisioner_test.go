@@ -75,6 +75,16 @@ func TestPrepareStoragePathFromEnvironment(t *testing.T) {
 	}
 }
 
+// TestPrepareNoAddress: an image baked for a machine without an address
+// (attached later, with dockbake attach) is allowed.
+func TestPrepareNoAddress(t *testing.T) {
+	cfg := testConfig(t)
+	delete(cfg, "ip_addresses")
+	if err := (&Provisioner{getenv: noEnv}).Prepare(cfg); err != nil {
+		t.Fatalf("Prepare without ip_addresses: %v", err)
+	}
+}
+
 func TestPrepareErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -84,7 +94,6 @@ func TestPrepareErrors(t *testing.T) {
 	}{
 		{"no name", nil, []string{"machine_name"}, "machine_name: a machine needs a name"},
 		{"bad name", map[string]any{"machine_name": "../web"}, nil, `machine_name "../web": not a valid name`},
-		{"no address", nil, []string{"ip_addresses"}, "ip_addresses: give at least one ip_addresses or dns_names"},
 		{"bad ip", map[string]any{"ip_addresses": []string{"10.0.0.300"}}, nil, `ip_addresses "10.0.0.300": not an IP address`},
 		{"bad dns", map[string]any{"dns_names": []string{"-web"}}, nil, `dns_names "-web": not a valid DNS name`},
 		{"bad port", map[string]any{"port": 70000}, nil, `port "70000": not a TCP port`},

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/pki"
+)
+
+// ErrAttaching is returned while another attach of the same machine is
+// under way.
+var ErrAttaching = errors.New("another attach of this machine is under way")
+
+// AttachRequest says which addresses a machine's host now has.
+type AttachRequest struct {
+	Name     string
+	IPs      []string
+	DNSNames []string
+	// Port is the host's TLS port; zero keeps the recorded one.
+	Port         int
+	CertValidity time.Duration
+}
+
+// Attaching is an attach under way: the machine as it was, the new spec
+// and a fresh server key pair for it, held in memory only. Nothing is
+// written to the store until Commit, which a caller runs once the host
+// serves the new certificate. Release ends it either way.
+type Attaching struct {
+	// Machine is the machine as it was read when the attach began.
+	Machine *Machine
+	// Spec is the spec with the new addresses.
+	Spec generator.Spec
+	// Server is the fresh server key pair for Spec's addresses.
+	Server *pki.Pair
+	// CACert is the CA certificate the host keeps.
+	CACert []byte
+
+	store    *Store
+	oldFP    string
+	lockPath string
+	// For an attach with a template (BeginAttachFrom): the new machine's
+	// name, CA and client pair.
+	newName     string
+	toolVersion string
+	ca, client  *pki.Pair
+}
+
+// BeginAttach checks req, issues a fresh server key pair for the new
+// addresses and takes the machine's attach lock, so that a second attach
+// of the same machine is refused (ErrAttaching) until Release.
+func (s *Store) BeginAttach(req AttachRequest) (*Attaching, error) {
+	return s.beginAttach(req, req.Name)
+}
+
+// beginAttach is BeginAttach holding the attach lock of machine lockName.
+func (s *Store) beginAttach(req AttachRequest, lockName string) (*Attaching, error) {
+	if err := ValidateName("machine", req.Name); err != nil {
+		return nil, err
+	}
+	m, err := s.Load(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	spec := m.Spec
+	spec.IPs, spec.DNSNames = req.IPs, req.DNSNames
+	if req.Port != 0 {
+		spec.Port = req.Port
+	}
+	if !spec.Attached() {
+		return nil, &generator.FieldError{Field: generator.FieldIP, Msg: "give at least one {ip} or {dns}", Hint: "the address the host got"}
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("machine %q: %w", req.Name, err)
+	}
+	a := &Attaching{Machine: m, Spec: spec, store: s}
+	if err := a.lock(lockName); err != nil {
+		return nil, err
+	}
+	if err := a.issue(req.CertValidity); err != nil {
+		a.Release()
+		return nil, err
+	}
+	return a, nil
+}
+
+// lock creates the machine's attach lock file exclusively. A file rather
+// than flock(2): an attach lasts minutes, over a network, and must not
+// hold the store's lock, which every reader waits for.
+func (a *Attaching) lock(name string) error {
+	path := filepath.Join(a.store.Root, ".attach-"+name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyMode)
+	if os.IsExist(err) {
+		return fmt.Errorf("machine %q: %w (if no other dockbake attach is running, remove %s)", name, ErrAttaching, path)
+	}
+	if err != nil {
+		return fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
+	}
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	f.Close()
+	a.lockPath = path
+	return nil
+}
+
+// issue makes the fresh server key pair, signed by the machine's CA.
+func (a *Attaching) issue(validity time.Duration) error {
+	m := a.Machine
+	ca, err := caPair(m)
+	if err != nil {
+		return err
+	}
+	old, err := m.ServerCert()
+	if err != nil {
+		return err
+	}
+	hc, err := m.HostCerts()
+	if err != nil {
+		return err
+	}
+	a.oldFP, a.CACert = pki.Fingerprint(old), hc.CACert
+	a.Server, err = ca.IssueServer(m.Name, a.Spec.SANs(), pki.Options{KeyType: m.KeyType, Now: a.store.now, Validity: validity})
+	return err
+}
+
+// OldServer is the server certificate the host serves before the attach.
+func (a *Attaching) OldServer() (*x509.Certificate, error) { return a.Machine.ServerCert() }
+
+// Commit records the new spec and server key pair, staged and swapped in
+// whole under the store's lock. It refuses if the machine's server
+// certificate changed since BeginAttach.
+func (a *Attaching) Commit() (*Machine, error) {
+	if a.newName != "" {
+		return a.commitNew()
+	}
+	s, name := a.store, a.Machine.Name
+	m, unlock, err := s.lockMachine(name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if cur, err := m.ServerCert(); err != nil || pki.Fingerprint(cur) != a.oldFP {
+		return nil, fmt.Errorf("machine %q changed in the store while it was attached (%v)", name, err)
+	}
+	stage, err := s.stagingDir("attach-" + name)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	host, _, err := stageCopy(m, stage)
+	if err != nil {
+		return nil, err
+	}
+	if err := replacePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
+		return nil, err
+	}
+	m.Spec = a.Spec
+	if err := writeRecord(host, &m.Record, true); err != nil {
+		return nil, err
+	}
+	if err := s.install(stage, name); err != nil {
+		return nil, err
+	}
+	return s.read(name)
+}
+
+// Release ends the attach, committed or not, and drops the fresh key.
+func (a *Attaching) Release() {
+	if a.lockPath != "" {
+		os.Remove(a.lockPath)
+		a.lockPath = ""
+	}
+	a.Server, a.ca, a.client = nil, nil, nil
+}
+
+// ServerOwner names the machine of the store whose server certificate has
+// the SHA-256 fingerprint fp, or "" if none has.
+func (s *Store) ServerOwner(fp string) string {
+	names, err := s.Names()
+	if err != nil {
+		return ""
+	}
+	for _, n := range names {
+		m, err := s.Load(n)
+		if err != nil {
+			continue
+		}
+		if c, err := m.ServerCert(); err == nil && pki.Fingerprint(c) == fp {
+			return n
+		}
+	}
+	return ""
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/dockbake/dockbake/pki"
+)
+
+// AttachFromRequest makes machine Name of a host booted from an image (or
+// user-data) made for machine Template: a golden image for many hosts.
+type AttachFromRequest struct {
+	AttachRequest
+	// Template is the machine the host was set up as.
+	Template    string
+	ToolVersion string
+}
+
+// BeginAttachFrom issues, in memory, a CA, a server and a client
+// certificate of Name's own for the host that now serves Template's
+// certificate. Attaching.Machine is Template, the identity the host has
+// until the delivery; Commit records Name as a new machine. Template's
+// client certificate stops opening the host once it serves Name's CA.
+func (s *Store) BeginAttachFrom(req AttachFromRequest) (*Attaching, error) {
+	if err := ValidateName("machine", req.Name); err != nil {
+		return nil, err
+	}
+	if s.Exists(req.Name) {
+		return nil, fmt.Errorf("machine %q: %w", req.Name, ErrExists)
+	}
+	tmpl := req.AttachRequest
+	tmpl.Name = req.Template
+	a, err := s.beginAttach(tmpl, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	a.Spec.Name, a.newName, a.toolVersion = req.Name, req.Name, req.ToolVersion
+	if err := a.issueOwn(); err != nil {
+		a.Release()
+		return nil, err
+	}
+	return a, nil
+}
+
+// issueOwn replaces the template's server pair by a new CA and its
+// server and client pairs for the new machine.
+func (a *Attaching) issueOwn() error {
+	o := pki.Options{KeyType: a.Machine.KeyType, Now: a.store.now}
+	ca, err := pki.NewCA("dockbake CA for "+a.newName, o)
+	if err != nil {
+		return err
+	}
+	if a.Server, err = ca.IssueServer(a.newName, a.Spec.SANs(), o); err != nil {
+		return err
+	}
+	if a.client, err = ca.IssueClient(a.newName+" client", o); err != nil {
+		return err
+	}
+	a.ca, a.CACert = ca, ca.CertPEM()
+	return nil
+}
+
+// commitNew records the new machine of an attach with a template.
+func (a *Attaching) commitNew() (*Machine, error) {
+	s, name := a.store, a.newName
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if s.Exists(name) {
+		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
+	}
+	stage, err := s.stagingDir("attach-" + name)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
+	for _, d := range []string{host, client} {
+		if err := mkdirPrivate(d); err != nil {
+			return nil, err
+		}
+	}
+	if err := writePair(host, caCertFile, caKeyFile, a.ca); err != nil {
+		return nil, err
+	}
+	if err := writePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
+		return nil, err
+	}
+	if err := writeClient(client, a.ca, a.client); err != nil {
+		return nil, err
+	}
+	if err := writeRecord(host, s.newRecord(a.Spec, a.toolVersion, "", a.ca, a.Server), false); err != nil {
+		return nil, err
+	}
+	if err := s.install(stage, name); err != nil {
+		return nil, err
+	}
+	return s.read(name)
+}
+
+// NewClient is the new machine's client key pair of an attach with a
+// template, or nil for a plain attach.
+func (a *Attaching) NewClient() *pki.Pair { return a.client }
