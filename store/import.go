@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/dockbake/dockbake/generator"
@@ -58,46 +57,51 @@ func (s *Store) Import(req ImportRequest) (*Machine, error) {
 	if s.Exists(name) && !req.Force {
 		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
-	if err := s.adoptCA(req.CA, req.CAPair); err != nil {
-		return nil, err
+	t, host, client, err := s.beginMachine("import", name)
+	if err == nil {
+		err = s.stageImport(t, host, client, req)
 	}
-	stage, err := s.stagingDir("import-" + name)
 	if err != nil {
+		if t != nil {
+			t.discard()
+		}
 		return nil, err
 	}
-	defer os.RemoveAll(stage)
-	if err := s.stageImport(stage, req); err != nil {
-		return nil, err
-	}
-	if err := s.install(stage, name); err != nil {
+	if err := t.commit(); err != nil {
 		return nil, err
 	}
 	return s.read(name)
 }
 
-func (s *Store) stageImport(stage string, req ImportRequest) error {
-	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
+// stageImport stages the imported machine in host and client, and its CA
+// in t when the store does not have it yet.
+func (s *Store) stageImport(t *txn, host, client string, req ImportRequest) error {
+	if err := s.adoptCA(t, req.CA, req.CAPair); err != nil {
+		return err
+	}
+	f := s.files()
 	for _, d := range []string{host, client} {
-		if err := mkdirPrivate(d); err != nil {
+		if err := f.mkdirPrivate(d); err != nil {
 			return err
 		}
 	}
-	if err := writePair(host, serverCertFile, serverKeyFile, req.Server); err != nil {
+	if err := f.writePair(host, serverCertFile, serverKeyFile, req.Server); err != nil {
 		return err
 	}
-	if err := writeClient(client, req.CAPair, req.Client); err != nil {
+	if err := f.writeClient(client, req.CAPair, req.Client); err != nil {
 		return err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, req.CAPair, req.Server)
-	return writeRecord(host, rec, false)
+	return f.writeRecord(host, rec)
 }
 
-// adoptCA files ca as the shared CA name. An existing CA of that name is
-// kept if it is the same certificate.
-func (s *Store) adoptCA(name string, ca *pki.Pair) error {
+// adoptCA files ca as the shared CA name, staged in t. An existing CA of
+// that name is kept if it is the same certificate.
+func (s *Store) adoptCA(t *txn, name string, ca *pki.Pair) error {
 	dir := s.CADir(name)
-	if PathExists(dir) {
-		data, err := os.ReadFile(filepath.Join(dir, caCertFile))
+	f := s.files()
+	if f.exists(dir) {
+		data, err := f.readFile(filepath.Join(dir, caCertFile))
 		if err != nil {
 			return &CorruptError{Path: dir, Err: err}
 		}
@@ -110,16 +114,11 @@ func (s *Store) adoptCA(name string, ca *pki.Pair) error {
 		}
 		return nil
 	}
-	stage, err := s.stagingDir("ca-" + name)
+	staged, err := t.put(dir)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(stage)
-	staged := filepath.Join(stage, "ca")
-	if err := stageCA(staged, ca); err != nil {
-		return err
-	}
-	return s.placeCA(staged, name)
+	return f.stageCA(staged, ca)
 }
 
 // describe names a certificate in messages by its subject and fingerprint,
