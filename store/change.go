@@ -6,7 +6,8 @@ import "errors"
 // end renders and checks what it needs from Machine (the user-data, its
 // size, the output file) and commits last, so that a command that fails
 // changes nothing. A Change holds the store's lock from the moment it is
-// staged until Commit or Discard; call one of them, and soon.
+// staged until Commit or Discard; call one of them, and soon, and do not
+// Load from the same store meanwhile: that waits for the lock.
 type Change struct {
 	// Machine is the machine as Load will read it once the change is
 	// committed. Its certificates are read from where they are staged;

@@ -133,6 +133,25 @@ func faultScenarios() []faultScenario {
 		{name: "import", setup: create("keep"), run: importer("web1", false)},
 		{name: "import onto its CA", setup: importer("web1", false), run: importer("web2", false)},
 		{name: "import --force", setup: importer("web1", false), run: importer("web1", true)},
+		{name: "import of two in one batch", setup: create("keep"), run: importBatch("web1", "web2")},
+	}
+}
+
+// importBatch imports machines names in one ImportBatch.
+func importBatch(names ...string) func(*Store, string) error {
+	return func(s *Store, _ string) error {
+		b, err := s.BeginImport()
+		if err != nil {
+			return err
+		}
+		defer b.Discard()
+		for _, n := range names {
+			if err := b.Add(importRequest(n, false)); err != nil {
+				return err
+			}
+		}
+		_, err = b.Commit()
+		return err
 	}
 }
 
@@ -140,18 +159,24 @@ func faultScenarios() []faultScenario {
 // as the shared CA "docker-machine".
 func importer(name string, force bool) func(*Store, string) error {
 	return func(s *Store, _ string) error {
-		o := pki.Options{KeyType: pki.ECDSAP256}
-		srv, err := importCA.IssueServer(name, importSpec(name).SANs(), o)
-		if err != nil {
-			return err
-		}
-		cli, err := importCA.IssueClient("client", o)
-		if err != nil {
-			return err
-		}
-		_, err = s.Import(ImportRequest{Spec: importSpec(name), CA: "docker-machine", CAPair: importCA, Server: srv, Client: cli, Force: force})
+		_, err := s.Import(importRequest(name, force))
 		return err
 	}
+}
+
+// importRequest is the import of machine name with new certificates from
+// importCA.
+func importRequest(name string, force bool) ImportRequest {
+	o := pki.Options{KeyType: pki.ECDSAP256}
+	srv, err := importCA.IssueServer(name, importSpec(name).SANs(), o)
+	if err != nil {
+		panic(err)
+	}
+	cli, err := importCA.IssueClient("client", o)
+	if err != nil {
+		panic(err)
+	}
+	return ImportRequest{Spec: importSpec(name), CA: "docker-machine", CAPair: importCA, Server: srv, Client: cli, Force: force}
 }
 
 var importCA = func() *pki.Pair {

@@ -81,10 +81,18 @@ func (s *Store) beginMachine(label, name string) (t *txn, host, client string, e
 	if t, err = s.begin(label + "-" + name); err != nil {
 		return nil, "", "", err
 	}
-	if host, err = t.put(s.HostDir(name)); err == nil {
-		client, err = t.put(s.ClientDir(name))
-	}
+	host, client, err = s.putMachine(t, name)
 	return t, host, client, err
+}
+
+// putMachine adds machine name's host and client directories to t, and
+// returns where to stage them.
+func (s *Store) putMachine(t *txn, name string) (host, client string, err error) {
+	if host, err = t.put(s.HostDir(name)); err != nil {
+		return "", "", err
+	}
+	client, err = t.put(s.ClientDir(name))
+	return host, client, err
 }
 
 // stageMachine writes a complete machine into host and client, and a new

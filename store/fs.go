@@ -155,8 +155,10 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
 	return files{disk: osDisk{}}.writeAtomic(path, data, mode)
 }
 
+// rename moves from to to. A rename never follows a link at either end, so
+// only the directories on the way are checked.
 func (f files) rename(from, to string) error {
-	if err := f.check(from); err != nil {
+	if err := f.check(filepath.Dir(from)); err != nil {
 		return err
 	}
 	if err := f.check(filepath.Dir(to)); err != nil {
@@ -207,7 +209,11 @@ func (f files) mkdirPrivate(dir string) error {
 // keys first: a removal cut short leaves certificates, which are public,
 // never a key without its certificate. A missing path is no error.
 func (f files) removeAll(path string) error {
-	fi, err := f.lstat(path)
+	// A link itself is removed, never what it points at.
+	if err := f.check(filepath.Dir(path)); err != nil {
+		return err
+	}
+	fi, err := f.disk.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

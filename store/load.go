@@ -61,6 +61,9 @@ func (s *Store) readFrom(name, host, client string) (*Machine, error) {
 func (s *Store) readRecord(name, dir string) (*Record, error) {
 	path := filepath.Join(dir, recordFile)
 	data, err := s.files().readFile(path)
+	if errors.Is(err, fs.ErrNotExist) && s.Exists(name) {
+		return nil, &CorruptError{Path: path, Err: errMissing}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("machine %q: %w in store %s", name, ErrNotFound, s.Root)
 	}

@@ -103,25 +103,34 @@ func (s *Store) HostDir(name string) string { return filepath.Join(s.Root, "host
 // CADir holds a shared CA.
 func (s *Store) CADir(name string) string { return filepath.Join(s.Root, "cas", name) }
 
-// Names lists the machines in the store, sorted.
+// Names lists the machines in the store, sorted: those with a host
+// directory or a client directory, so that a machine with one of them
+// missing, or a symbolic link in its place, is listed, to be found damaged.
 func (s *Store) Names() ([]string, error) {
 	unlock, err := s.rlock()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	entries, err := s.files().readDir(filepath.Join(s.Root, "hosts"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && ValidateName("machine", e.Name()) == nil {
-			names = append(names, e.Name())
+	f := s.files()
+	seen := map[string]bool{}
+	for _, dir := range []string{"hosts", "machines"} {
+		entries, err := f.readDir(filepath.Join(s.Root, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if (e.IsDir() || e.Type()&fs.ModeSymlink != 0) && ValidateName("machine", e.Name()) == nil {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names, nil

@@ -118,6 +118,16 @@ func (t *txn) add(kind opKind, target string) error {
 	if err := checkOp(op); err != nil {
 		return err
 	}
+	// Refuse a link on the way now, not in the commit, after the caller
+	// has shown what it staged. A link to remove is moved itself, which
+	// follows nothing; one to replace is refused.
+	check := target
+	if kind == opRemove {
+		check = filepath.Dir(target)
+	}
+	if err := t.f.check(check); err != nil {
+		return err
+	}
 	t.ops = append(t.ops, op)
 	return nil
 }
@@ -126,6 +136,15 @@ func (t *txn) staged(i int) string { return filepath.Join(t.dir, "new", strconv.
 func (t *txn) backup(i int) string { return filepath.Join(t.dir, "old", strconv.Itoa(i)) }
 func (t *txn) target(i int) string {
 	return filepath.Join(t.f.root, filepath.FromSlash(t.ops[i].Target))
+}
+
+// dropFrom takes entries n and after back out of a transaction being
+// staged, with what was staged for them.
+func (t *txn) dropFrom(n int) {
+	for i := n; i < len(t.ops); i++ {
+		t.f.removeAll(t.staged(i))
+	}
+	t.ops = t.ops[:n]
 }
 
 // discard removes a transaction that was not committed.
