@@ -469,3 +469,70 @@ func union[V any](a, b map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// TestCrashWhileRecovering crashes a command after its commit, at every
+// step that leaves a journal, then crashes the recovery of what it left
+// at every step of that, and recovers again: the machines must come out
+// as after the command, whole. Rolling forward can be cut short any number
+// of times.
+func TestCrashWhileRecovering(t *testing.T) {
+	for _, sc := range faultScenarios() {
+		if !slices.Contains([]string{"create --force", "regenerate-certs --ca", "rm", "import of two in one batch"}, sc.name) {
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			tmpl := t.TempDir()
+			s, err := Open(filepath.Join(tmpl, "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sc.setup(s, filepath.Join(tmpl, "out")); err != nil {
+				t.Fatal(err)
+			}
+			old := mustObserve(t, tmpl)
+			clean := newFaultDisk(0, false)
+			after := runIn(t, tmpl, clean, sc)
+			newShape := shapeOf(old, after.world)
+			tried := 0
+			for k := 1; k <= clean.steps; k++ {
+				crashed := t.TempDir()
+				copyTreeT(t, tmpl, crashed)
+				sc.run(storeIn(crashed, newFaultDisk(k, true)), filepath.Join(crashed, "out"))
+				if journals, _ := filepath.Glob(filepath.Join(crashed, "store", stagingName, "*", journalFile)); len(journals) == 0 {
+					continue
+				}
+				tried += recoverWithCrashes(t, crashed, old, newShape)
+			}
+			if tried == 0 {
+				t.Fatal("no crash left a journal to recover")
+			}
+			t.Logf("%d crashes while recovering", tried)
+		})
+	}
+}
+
+// recoverWithCrashes crashes the recovery of the store in crashed at each
+// of its steps, recovers again, and wants newShape. It returns the number
+// of crashes.
+func recoverWithCrashes(t *testing.T, crashed string, old world, newShape string) int {
+	t.Helper()
+	count := newFaultDisk(0, false)
+	probe := t.TempDir()
+	copyTreeT(t, crashed, probe)
+	if _, err := storeIn(probe, count).Names(); err != nil {
+		t.Fatalf("recovering: %v", err)
+	}
+	for j := 1; j <= count.steps; j++ {
+		base := t.TempDir()
+		copyTreeT(t, crashed, base)
+		storeIn(base, newFaultDisk(j, true)).Names()
+		w, problems := observe(base)
+		for _, p := range problems {
+			t.Errorf("recovery crashed at step %d (%s): %s", j, count.log[j-1], p)
+		}
+		if got := shapeOf(old, w); got != newShape {
+			t.Errorf("recovery crashed at step %d (%s), then recovered: %s\nwant:\n%s", j, count.log[j-1], got, newShape)
+		}
+	}
+	return count.steps
+}

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"regexp"
+
+	"github.com/dockbake/dockbake/pki"
 )
 
 // Load reads machine name: its record, whose spec must decode strictly and
@@ -104,6 +107,14 @@ func ParseRecord(data []byte) (*Record, error) {
 			return nil, err
 		}
 	}
+	if rec.KeyType != "" { // empty: an imported key of a type dockbake does not make
+		if _, err := pki.ParseKeyType(string(rec.KeyType)); err != nil {
+			return nil, fmt.Errorf("key_type: %w", err)
+		}
+	}
+	if !fingerprintPattern.MatchString(rec.CAFingerprint) {
+		return nil, fmt.Errorf("ca_fingerprint %q: not a SHA-256 fingerprint", rec.CAFingerprint)
+	}
 	if err := rec.Spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -112,6 +123,9 @@ func ParseRecord(data []byte) (*Record, error) {
 	}
 	return &rec, nil
 }
+
+// fingerprintPattern is the form of pki.Fingerprint.
+var fingerprintPattern = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`)
 
 // snapshot holds a machine's certificates and its server and client keys
 // as they were read with its record. It never holds a CA key.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -167,7 +168,11 @@ func stageOutput(c *cli.Context, p *proc, data []byte) (*stagedOutput, error) {
 	}
 	if err != nil {
 		o.discard()
-		return nil, fmt.Errorf("writing --output %q: %w", out, err)
+		err = fmt.Errorf("writing --output %q: %w", out, err)
+		if errors.Is(err, syscall.ENOSPC) {
+			return nil, withHint(err, "free space on the disk that holds %s and run the command again: nothing was changed", filepath.Dir(out))
+		}
+		return nil, err
 	}
 	return o, nil
 }
