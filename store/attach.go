@@ -109,7 +109,7 @@ func (a *Attaching) lock(name string) error {
 // issue makes the fresh server key pair, signed by the machine's CA.
 func (a *Attaching) issue(validity time.Duration) error {
 	m := a.Machine
-	ca, err := caPair(m)
+	ca, err := a.store.caPair(m)
 	if err != nil {
 		return err
 	}
@@ -141,30 +141,42 @@ func (a *Attaching) Commit() (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	if cur, err := m.ServerCert(); err != nil || pki.Fingerprint(cur) != a.oldFP {
+		unlock()
 		return nil, fmt.Errorf("machine %q changed in the store while it was attached (%v)", name, err)
 	}
-	stage, err := s.stagingDir("attach-" + name)
+	t, host, client, err := s.beginMachine("attach", name)
+	if err == nil {
+		err = a.stageAttached(m, host, client)
+	}
+	if err != nil {
+		if t != nil {
+			t.discard()
+		}
+		unlock()
+		return nil, err
+	}
+	c, err := s.newChange(t, unlock, name, host, client)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(stage)
-	host, _, err := stageCopy(m, stage)
-	if err != nil {
-		return nil, err
+	return c.Commit()
+}
+
+// stageAttached stages machine m with the new spec and server key pair.
+func (a *Attaching) stageAttached(m *Machine, host, client string) error {
+	f := a.store.files()
+	if err := f.copyDir(m.HostDir, host); err != nil {
+		return err
 	}
-	if err := replacePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
-		return nil, err
+	if err := f.copyDir(m.ClientDir, client); err != nil {
+		return err
+	}
+	if err := f.replacePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
+		return err
 	}
 	m.Spec = a.Spec
-	if err := writeRecord(host, &m.Record, true); err != nil {
-		return nil, err
-	}
-	if err := s.install(stage, name); err != nil {
-		return nil, err
-	}
-	return s.read(name)
+	return f.writeRecord(host, &m.Record)
 }
 
 // Release ends the attach, committed or not, and drops the fresh key.

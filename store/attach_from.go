@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -68,37 +66,47 @@ func (a *Attaching) commitNew() (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	if s.Exists(name) {
+		unlock()
 		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
-	stage, err := s.stagingDir("attach-" + name)
+	t, host, client, err := s.beginMachine("attach", name)
+	if err == nil {
+		err = a.stageNew(host, client)
+	}
+	if err != nil {
+		if t != nil {
+			t.discard()
+		}
+		unlock()
+		return nil, err
+	}
+	c, err := s.newChange(t, unlock, name, host, client)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(stage)
-	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
+	return c.Commit()
+}
+
+// stageNew stages the new machine of an attach with a template: its own
+// CA, the fresh server pair and its own client certificate.
+func (a *Attaching) stageNew(host, client string) error {
+	f := a.store.files()
 	for _, d := range []string{host, client} {
-		if err := mkdirPrivate(d); err != nil {
-			return nil, err
+		if err := f.mkdirPrivate(d); err != nil {
+			return err
 		}
 	}
-	if err := writePair(host, caCertFile, caKeyFile, a.ca); err != nil {
-		return nil, err
+	if err := f.writePair(host, caCertFile, caKeyFile, a.ca); err != nil {
+		return err
 	}
-	if err := writePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
-		return nil, err
+	if err := f.writePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
+		return err
 	}
-	if err := writeClient(client, a.ca, a.client); err != nil {
-		return nil, err
+	if err := f.writeClient(client, a.ca, a.client); err != nil {
+		return err
 	}
-	if err := writeRecord(host, s.newRecord(a.Spec, a.toolVersion, "", a.ca, a.Server), false); err != nil {
-		return nil, err
-	}
-	if err := s.install(stage, name); err != nil {
-		return nil, err
-	}
-	return s.read(name)
+	return f.writeRecord(host, a.store.newRecord(a.Spec, a.toolVersion, "", a.ca, a.Server))
 }
 
 // NewClient is the new machine's client key pair of an attach with a

@@ -1,12 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,34 +48,32 @@ type IssuedClient struct {
 }
 
 // AddClient issues a client certificate from machine's CA and writes it, its
-// key and the CA certificate (never the CA key) into req.Dir.
+// key and the CA certificate (never the CA key) into req.Dir. The store
+// records the certificate first and writes req.Dir after; if that fails,
+// the record is taken back. So a key is never anywhere without its
+// certificate in the store's records, even after a crash.
 func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
-	if err := ValidateName("machine", req.Machine); err != nil {
+	if err := s.checkClientRequest(req); err != nil {
 		return nil, err
-	}
-	if err := ValidateName("user", req.User); err != nil {
-		return nil, err
-	}
-	if inside(s.Root, req.Dir) {
-		return nil, fmt.Errorf("directory %s is inside the store %s: give a directory of its own", req.Dir, s.Root)
-	}
-	if PathExists(req.Dir) && !req.Force {
-		return nil, fmt.Errorf("directory %s: %w", req.Dir, ErrExists)
 	}
 	m, unlock, err := s.lockMachine(req.Machine)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	f := s.files()
 	record := filepath.Join(m.HostDir, clientsDir, req.User+".pem")
 	out := &IssuedClient{}
-	if old, err := os.ReadFile(record); err == nil {
+	old, err := f.readFile(record)
+	if err == nil {
 		if !req.Force {
 			return nil, fmt.Errorf("client %q of machine %q: %w", req.User, req.Machine, ErrExists)
 		}
 		out.Replaced, _ = pki.ParseCertificate(old)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	ca, err := caPair(m)
+	ca, err := s.caPair(m)
 	if err != nil {
 		return nil, err
 	}
@@ -82,17 +81,66 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeClientDir(req.Dir, ca, p, req.Force); err != nil {
+	if err := s.putRecord(req, record, p.CertPEM()); err != nil {
 		return nil, err
 	}
-	if err := mkdirPrivate(filepath.Dir(record)); err != nil {
-		return nil, err
-	}
-	if err := WriteFileAtomic(record, p.CertPEM(), certMode); err != nil {
-		return nil, err
+	if err := f.writeClientDir(req.Dir, ca, p, req.Force); err != nil {
+		// Take the record back: no certificate was handed out.
+		return nil, errors.Join(err, s.putRecord(req, record, old))
 	}
 	out.Cert = p.Cert
 	return out, nil
+}
+
+// checkClientRequest checks the names and the directory of req.
+func (s *Store) checkClientRequest(req ClientRequest) error {
+	if err := ValidateName("machine", req.Machine); err != nil {
+		return err
+	}
+	if err := ValidateName("user", req.User); err != nil {
+		return err
+	}
+	if inside(s.Root, req.Dir) {
+		return fmt.Errorf("directory %s is inside the store %s: give a directory of its own", req.Dir, s.Root)
+	}
+	return s.files().checkClientDir(req.Dir, req.Force)
+}
+
+// checkClientDir refuses to replace dir without force, and with it, a dir
+// that holds anything but client certificate files.
+func (f files) checkClientDir(dir string, force bool) error {
+	if !f.exists(dir) {
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("directory %s: %w", dir, ErrExists)
+	}
+	if !f.isClientDir(dir) {
+		return fmt.Errorf("%s exists and holds more than a client certificate: not replacing it, even with force", dir)
+	}
+	return nil
+}
+
+// putRecord sets client record path to cert in one transaction; a nil cert
+// removes it.
+func (s *Store) putRecord(req ClientRequest, path string, cert []byte) error {
+	t, err := s.begin("client-" + req.Machine + "-" + req.User)
+	if err != nil {
+		return err
+	}
+	if cert == nil {
+		err = t.remove(path)
+	} else {
+		var staged string
+		if staged, err = t.put(path); err == nil {
+			err = s.files().writeNew(staged, cert, certMode)
+		}
+	}
+	if err != nil {
+		t.discard()
+		return err
+	}
+	return t.commit()
 }
 
 // Clients lists the extra client certificates of machine m, by user.
@@ -102,11 +150,11 @@ func (s *Store) Clients(m *Machine) ([]ClientInfo, error) {
 		return nil, err
 	}
 	defer unlock()
-	return readClients(filepath.Join(s.HostDir(m.Name), clientsDir))
+	return readClients(s.files(), filepath.Join(s.HostDir(m.Name), clientsDir))
 }
 
-func readClients(dir string) ([]ClientInfo, error) {
-	entries, err := os.ReadDir(dir)
+func readClients(f files, dir string) ([]ClientInfo, error) {
+	entries, err := f.readDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -119,13 +167,14 @@ func readClients(dir string) ([]ClientInfo, error) {
 		if !ok || e.IsDir() || ValidateName("user", user) != nil {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		path := filepath.Join(dir, e.Name())
+		data, err := f.readFile(path)
 		if err != nil {
 			return nil, err
 		}
-		c, err := pki.ParseCertificate(data)
+		c, err := ParseClientRecord(data)
 		if err != nil {
-			return nil, &CorruptError{Path: filepath.Join(dir, e.Name()), Err: err}
+			return nil, &CorruptError{Path: path, Err: err}
 		}
 		out = append(out, ClientInfo{User: user, Cert: c})
 	}
@@ -133,54 +182,103 @@ func readClients(dir string) ([]ClientInfo, error) {
 	return out, nil
 }
 
+// ParseClientRecord reads a client record, clients/USER.pem: one
+// certificate for client authentication, and never a key.
+func ParseClientRecord(data []byte) (*x509.Certificate, error) {
+	if bytes.Contains(data, []byte("PRIVATE KEY")) {
+		return nil, errors.New("holds a private key, which the store never keeps for a client")
+	}
+	c, err := pki.ParseCertificate(data)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+		return nil, errors.New("not a client certificate (no clientAuth usage)")
+	}
+	return c, nil
+}
+
 // writeClientDir writes what a docker client needs in DOCKER_CERT_PATH:
 // ca.pem, cert.pem and key.pem (0600) in a 0700 directory. The directory is
-// staged next to dir and renamed into place; an existing dir is replaced
-// only with force.
-func writeClientDir(dir string, ca, p *pki.Pair, force bool) error {
-	if PathExists(dir) && !force {
-		return fmt.Errorf("directory %s: %w", dir, ErrExists)
-	}
-	if PathExists(dir) && !isClientDir(dir) {
-		return fmt.Errorf("%s exists and holds more than a client certificate: not replacing it, even with force", dir)
+// staged next to dir and put in place in one step; an existing dir is
+// replaced only with force. Nothing is left behind on failure.
+func (f files) writeClientDir(dir string, ca, p *pki.Pair, force bool) error {
+	if err := f.checkClientDir(dir, force); err != nil {
+		return err
 	}
 	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := f.mkdirAll(parent, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+"-")
-	if err != nil {
+	f.removeStale(dir)
+	tmp := filepath.Join(parent, "."+filepath.Base(dir)+"-"+randomSuffix())
+	if err := f.disk.Mkdir(tmp, dirMode); err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	if err := writeClient(tmp, ca, p); err != nil {
+	defer f.removeAll(tmp)
+	if err := f.writeClient(tmp, ca, p); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, dirMode); err != nil {
+	if err := f.disk.SyncDir(tmp); err != nil {
 		return err
 	}
-	if PathExists(dir) {
-		old := tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replacing %s: %w", dir, err)
-		}
-		defer os.RemoveAll(old)
-		if err := os.Rename(tmp, dir); err != nil {
-			os.Rename(old, dir)
-			return fmt.Errorf("replacing %s: %w", dir, err)
-		}
-		return syncDir(parent)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := f.place(tmp, dir); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
-	return syncDir(parent)
+	// The files are synced and in place. A parent that fails to sync risks
+	// the entry on a power loss only; undoing a rename that happened would
+	// be worse.
+	f.disk.SyncDir(parent)
+	return nil
+}
+
+// place puts the directory tmp at dir. An existing dir is swapped with it
+// in one step where the system can, and left at tmp for the caller to
+// remove; elsewhere it is renamed aside first, and a crash between the
+// two renames leaves both next to dir, for the next writeClientDir into
+// dir to remove.
+func (f files) place(tmp, dir string) error {
+	if !f.exists(dir) {
+		return f.rename(tmp, dir)
+	}
+	if err := f.disk.Exchange(tmp, dir); !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	old := tmp + ".old"
+	if err := f.rename(dir, old); err != nil {
+		return err
+	}
+	if err := f.rename(tmp, dir); err != nil {
+		f.rename(old, dir)
+		return err
+	}
+	f.removeAll(old)
+	return nil
+}
+
+// removeStale removes what a writeClientDir into dir that was killed left
+// next to it: hidden directories of its naming that hold nothing but
+// client certificate files.
+func (f files) removeStale(dir string) {
+	entries, err := f.readDir(filepath.Dir(dir))
+	if err != nil {
+		return
+	}
+	prefix := "." + filepath.Base(dir) + "-"
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		rest = strings.TrimSuffix(rest, ".old")
+		path := filepath.Join(filepath.Dir(dir), e.Name())
+		if ok && e.IsDir() && len(rest) == 12 && strings.Trim(rest, "0123456789abcdef") == "" && f.isClientDir(path) {
+			f.removeAll(path)
+		}
+	}
 }
 
 // isClientDir reports whether dir is a directory that holds nothing but
 // client certificate files, so that replacing it loses nothing else.
-func isClientDir(dir string) bool {
-	entries, err := os.ReadDir(dir)
+func (f files) isClientDir(dir string) bool {
+	entries, err := f.readDir(dir)
 	if err != nil {
 		return false
 	}

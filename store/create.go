@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -30,6 +29,18 @@ type CreateRequest struct {
 // Create issues a machine's certificates, writes it into the store and
 // returns it as Load would.
 func (s *Store) Create(req CreateRequest) (*Machine, error) {
+	c, err := s.StageCreate(req)
+	if err != nil {
+		return nil, err
+	}
+	return c.Commit()
+}
+
+// StageCreate issues a machine's certificates and stages it, with a new
+// shared CA it needs, without making it: the returned Change's Machine is
+// the machine to be, and Commit makes it. A machine of the same name is
+// refused without Force.
+func (s *Store) StageCreate(req CreateRequest) (*Change, error) {
 	name := req.Spec.Name
 	if err := ValidateName("machine", name); err != nil {
 		return nil, err
@@ -46,39 +57,55 @@ func (s *Store) Create(req CreateRequest) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	if s.Exists(name) && !req.Force {
+		unlock()
 		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
-	stage, err := s.stagingDir("create-" + name)
+	t, host, client, err := s.beginMachine("create", name)
+	if err == nil {
+		err = s.stageMachine(t, host, client, req)
+	}
 	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(stage)
-	if err := s.stageMachine(stage, req); err != nil {
-		return nil, err
-	}
-	if staged := filepath.Join(stage, "ca"); PathExists(staged) {
-		if err := s.placeCA(staged, req.CA); err != nil {
-			return nil, err
+		if t != nil {
+			t.discard()
 		}
-	}
-	if err := s.install(stage, name); err != nil {
+		unlock()
 		return nil, err
 	}
-	return s.read(name)
+	return s.newChange(t, unlock, name, host, client)
 }
 
-// stageMachine writes a complete machine into stage/host and stage/client.
-func (s *Store) stageMachine(stage string, req CreateRequest) error {
+// beginMachine starts a transaction that puts machine name's host and
+// client directories, and returns where to stage them.
+func (s *Store) beginMachine(label, name string) (t *txn, host, client string, err error) {
+	if t, err = s.begin(label + "-" + name); err != nil {
+		return nil, "", "", err
+	}
+	host, client, err = s.putMachine(t, name)
+	return t, host, client, err
+}
+
+// putMachine adds machine name's host and client directories to t, and
+// returns where to stage them.
+func (s *Store) putMachine(t *txn, name string) (host, client string, err error) {
+	if host, err = t.put(s.HostDir(name)); err != nil {
+		return "", "", err
+	}
+	client, err = t.put(s.ClientDir(name))
+	return host, client, err
+}
+
+// stageMachine writes a complete machine into host and client, and a new
+// shared CA into t.
+func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) error {
+	f := s.files()
 	leaf := pki.Options{KeyType: req.KeyType, Now: s.now, Validity: req.CertValidity}
-	host, client := filepath.Join(stage, "host"), filepath.Join(stage, "client")
 	for _, d := range []string{host, client} {
-		if err := mkdirPrivate(d); err != nil {
+		if err := f.mkdirPrivate(d); err != nil {
 			return err
 		}
 	}
-	ca, err := s.machineCA(req, stage)
+	ca, err := s.machineCA(t, req, host)
 	if err != nil {
 		return err
 	}
@@ -91,14 +118,14 @@ func (s *Store) stageMachine(stage string, req CreateRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := writePair(host, serverCertFile, serverKeyFile, srv); err != nil {
+	if err := f.writePair(host, serverCertFile, serverKeyFile, srv); err != nil {
 		return err
 	}
-	if err := writeClient(client, ca, cli); err != nil {
+	if err := f.writeClient(client, ca, cli); err != nil {
 		return err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
-	return writeRecord(host, rec, false)
+	return f.writeRecord(host, rec)
 }
 
 // newRecord is the record of a machine with CA ca and server key pair srv.
@@ -110,99 +137,48 @@ func (s *Store) newRecord(spec generator.Spec, toolVersion, sharedCA string, ca,
 	}
 }
 
-// machineCA returns the shared CA named in req (staged as stage/ca when it
-// is new), or a new CA of the machine's own written into stage/host.
-func (s *Store) machineCA(req CreateRequest, stage string) (*pki.Pair, error) {
+// machineCA returns the shared CA named in req, staged in t when it is
+// new, or a new CA of the machine's own written into host.
+func (s *Store) machineCA(t *txn, req CreateRequest, host string) (*pki.Pair, error) {
 	o := pki.Options{KeyType: req.KeyType, Now: s.now, Validity: req.CAValidity}
 	if req.CA != "" {
-		return s.sharedCA(req.CA, o, filepath.Join(stage, "ca"))
+		return s.sharedCA(t, req.CA, o)
 	}
 	ca, err := pki.NewCA("dockbake CA for "+req.Spec.Name, o)
 	if err != nil {
 		return nil, err
 	}
-	return ca, writePair(filepath.Join(stage, "host"), caCertFile, caKeyFile, ca)
+	return ca, s.files().writePair(host, caCertFile, caKeyFile, ca)
 }
 
 // writeClient writes a DOCKER_CERT_PATH directory's files into dir: the
-// client key pair and the certificate (never the key) of ca.
-func writeClient(dir string, ca, client *pki.Pair) error {
-	if err := writePair(dir, ClientCertFile, ClientKeyFile, client); err != nil {
+// certificate (never the key) of ca and the client key pair.
+func (f files) writeClient(dir string, ca, client *pki.Pair) error {
+	if err := f.writeNew(filepath.Join(dir, ClientCAFile), ca.CertPEM(), certMode); err != nil {
 		return err
 	}
-	return writeNew(filepath.Join(dir, ClientCAFile), ca.CertPEM(), certMode)
+	return f.writePair(dir, ClientCertFile, ClientKeyFile, client)
 }
 
-func writePair(dir, certName, keyName string, p *pki.Pair) error {
+// writePair writes a certificate, then its key: a crash in between leaves
+// a certificate, which is public, never a key without its certificate.
+func (f files) writePair(dir, certName, keyName string, p *pki.Pair) error {
 	key, err := p.KeyPEM()
 	if err != nil {
 		return err
 	}
-	if err := writeNew(filepath.Join(dir, keyName), key, keyMode); err != nil {
+	if err := f.writeNew(filepath.Join(dir, certName), p.CertPEM(), certMode); err != nil {
 		return err
 	}
-	return writeNew(filepath.Join(dir, certName), p.CertPEM(), certMode)
+	return f.writeNew(filepath.Join(dir, keyName), key, keyMode)
 }
 
-// writeRecord writes machine.json into dir, replacing an existing one when
-// replace is set.
-func writeRecord(dir string, rec *Record, replace bool) error {
+// writeRecord writes machine.json into dir, replacing one there: dir is
+// always a staged directory, which nobody reads before it is in place.
+func (f files) writeRecord(dir string, rec *Record) error {
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, recordFile)
-	if replace {
-		return replaceFile(path, append(data, '\n'), keyMode)
-	}
-	return writeNew(path, append(data, '\n'), keyMode)
-}
-
-// install moves a staged machine into place, replacing an existing one. If
-// the second rename fails the first is undone, so a machine is never half
-// there. The caller holds the exclusive lock, so no reader sees the moment
-// between the renames.
-func (s *Store) install(stage, name string) error {
-	for _, d := range []string{filepath.Join(s.Root, "hosts"), filepath.Join(s.Root, "machines")} {
-		if err := mkdirPrivate(d); err != nil {
-			return err
-		}
-	}
-	old := filepath.Join(stage, "old")
-	if err := mkdirPrivate(old); err != nil {
-		return err
-	}
-	moves := []struct{ from, to string }{
-		{filepath.Join(stage, "host"), s.HostDir(name)},
-		{filepath.Join(stage, "client"), s.ClientDir(name)},
-	}
-	for i, m := range moves {
-		backup := filepath.Join(old, fmt.Sprint(i))
-		if PathExists(m.to) {
-			if err := os.Rename(m.to, backup); err != nil {
-				s.rollback(moves[:i], old)
-				return fmt.Errorf("replacing %s: %w", m.to, err)
-			}
-		}
-		if err := os.Rename(m.from, m.to); err != nil {
-			os.Rename(backup, m.to)
-			s.rollback(moves[:i], old)
-			return fmt.Errorf("installing %s: %w", m.to, err)
-		}
-	}
-	if err := syncDir(filepath.Dir(s.HostDir(name))); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(s.ClientDir(name)))
-}
-
-// rollback undoes completed moves, restoring any backups.
-func (s *Store) rollback(done []struct{ from, to string }, old string) {
-	for i := len(done) - 1; i >= 0; i-- {
-		os.Rename(done[i].to, done[i].from)
-		backup := filepath.Join(old, fmt.Sprint(i))
-		if PathExists(backup) {
-			os.Rename(backup, done[i].to)
-		}
-	}
+	return f.replaceFile(filepath.Join(dir, recordFile), append(data, '\n'), keyMode)
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/dockbake/dockbake/generator"
@@ -78,5 +80,47 @@ func TestImport(t *testing.T) {
 	// Certificates from another CA are refused.
 	if _, err := s.Import(ImportRequest{Spec: importSpec("web4"), CA: "x", CAPair: ca, Server: osrv, Client: cli}); err == nil {
 		t.Error("a server certificate of another CA was imported")
+	}
+}
+
+// TestImportBatch: machines added to one batch come in together with one
+// commit; one that is refused leaves the others, and the CA staged for a
+// refused machine goes with it.
+func TestImportBatch(t *testing.T) {
+	s := testStore(t)
+	b, err := s.BeginImport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Discard()
+	if err := b.Add(importRequest("web1", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(importRequest("web1", true)); !errors.Is(err, ErrExists) {
+		t.Errorf("the same machine twice in a batch: %v", err)
+	}
+	other, osrv, ocli := importPairs(t)
+	if err := b.Add(ImportRequest{Spec: importSpec("web2"), CA: "docker-machine", CAPair: other, Server: osrv, Client: ocli}); !errors.Is(err, ErrCAMismatch) {
+		t.Errorf("another CA under the name staged in the batch: %v", err)
+	}
+	bad := importRequest("web3", false)
+	bad.CA = "third"
+	bad.Spec.IPs = []string{"203.0.113.300"} // refused when staged
+	if err := b.Add(bad); err == nil {
+		t.Error("a machine with an invalid address was staged")
+	}
+	// The batch holds the lock: look at the directory itself.
+	if entries, _ := os.ReadDir(filepath.Join(s.Root, "hosts")); len(entries) != 0 {
+		t.Errorf("machines in place before the commit: %v", entries)
+	}
+	ms, err := b.Commit()
+	if err != nil || len(ms) != 1 || ms[0].Name != "web1" {
+		t.Fatalf("Commit = %v, %v", ms, err)
+	}
+	if PathExists(s.CADir("third")) {
+		t.Error("the CA of a refused machine came in")
+	}
+	if _, err := b.Commit(); err == nil {
+		t.Error("a batch committed twice")
 	}
 }

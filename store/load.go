@@ -3,9 +3,13 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
+	"regexp"
+
+	"github.com/dockbake/dockbake/pki"
 )
 
 // Load reads machine name: its record, whose spec must decode strictly and
@@ -16,7 +20,7 @@ import (
 // A missing machine wraps ErrNotFound; a record that cannot be read back is
 // a *CorruptError naming machine.json. A missing or damaged certificate is
 // reported by the accessor that needs it (HostCerts, CACert, ...), so that
-// what needs only the record keeps working.
+// what needs only the record keeps working; Check looks for all damage.
 func (s *Store) Load(name string) (*Machine, error) {
 	if err := ValidateName("machine", name); err != nil {
 		return nil, err
@@ -31,7 +35,14 @@ func (s *Store) Load(name string) (*Machine, error) {
 
 // read is Load for a caller that holds the lock already.
 func (s *Store) read(name string) (*Machine, error) {
-	rec, err := s.readRecord(name)
+	return s.readFrom(name, s.HostDir(name), s.ClientDir(name))
+}
+
+// readFrom reads machine name with its host and client files in host and
+// client: where they are, or where a change stages them. The Machine names
+// the directories it has, or will have, in the store.
+func (s *Store) readFrom(name, host, client string) (*Machine, error) {
+	rec, err := s.readRecord(name, host)
 	if err != nil {
 		return nil, err
 	}
@@ -39,44 +50,87 @@ func (s *Store) read(name string) (*Machine, error) {
 	if rec.CA != "" {
 		m.CADir = s.CADir(rec.CA)
 	}
-	m.files = readSnapshot(m)
-	m.Warnings = checkModes(m.ClientDir, ClientKeyFile)
-	m.Warnings = append(m.Warnings, checkModes(m.HostDir, serverKeyFile, caKeyFile)...)
+	f := s.files()
+	m.files = readSnapshot(f, host, client)
+	m.Warnings = checkModes(f, client, ClientKeyFile)
+	m.Warnings = append(m.Warnings, checkModes(f, host, serverKeyFile, caKeyFile)...)
 	if rec.CA != "" {
-		m.Warnings = append(m.Warnings, checkModes(m.CADir, caKeyFile)...)
+		m.Warnings = append(m.Warnings, checkModes(f, m.CADir, caKeyFile)...)
 	}
 	return m, nil
 }
 
-// readRecord reads and checks machine.json of machine name.
-func (s *Store) readRecord(name string) (*Record, error) {
-	path := filepath.Join(s.HostDir(name), recordFile)
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+// readRecord reads and checks machine.json of machine name in dir.
+func (s *Store) readRecord(name, dir string) (*Record, error) {
+	path := filepath.Join(dir, recordFile)
+	data, err := s.files().readFile(path)
+	if errors.Is(err, fs.ErrNotExist) && s.Exists(name) {
+		return nil, &CorruptError{Path: path, Err: errMissing}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("machine %q: %w in store %s", name, ErrNotFound, s.Root)
 	}
 	if err != nil {
 		return nil, err
 	}
+	rec, err := ParseRecord(data)
+	if err == nil && rec.Name != name {
+		err = fmt.Errorf("the record names machine %q", rec.Name)
+	}
+	if err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	return rec, nil
+}
+
+// ParseRecord decodes machine.json strictly and checks it: its version, its
+// names (the machine's, and the shared CA's, which become paths in the
+// store and so must stay inside it) and its spec, which must validate.
+func ParseRecord(data []byte) (*Record, error) {
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields() // in the spec too: a field we do not know is a field we would drop
 	if err := dec.Decode(&rec); err != nil {
-		return nil, &CorruptError{Path: path, Err: err}
+		return nil, err
 	}
-	if rec.Version != RecordVersion || rec.Name != name {
-		return nil, &CorruptError{Path: path, Err: fmt.Errorf("unexpected version %d or name %q", rec.Version, rec.Name)}
+	if dec.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	if rec.Version != RecordVersion {
+		return nil, fmt.Errorf("unexpected version %d", rec.Version)
+	}
+	if err := ValidateName("machine", rec.Name); err != nil {
+		return nil, err
+	}
+	if rec.CA != "" {
+		if err := ValidateName("CA", rec.CA); err != nil {
+			return nil, err
+		}
+	}
+	if rec.KeyType != "" { // empty: an imported key of a type dockbake does not make
+		if _, err := pki.ParseKeyType(string(rec.KeyType)); err != nil {
+			return nil, fmt.Errorf("key_type: %w", err)
+		}
+	}
+	if !fingerprintPattern.MatchString(rec.CAFingerprint) {
+		return nil, fmt.Errorf("ca_fingerprint %q: not a SHA-256 fingerprint", rec.CAFingerprint)
 	}
 	if err := rec.Spec.Validate(); err != nil {
-		return nil, &CorruptError{Path: path, Err: err}
+		return nil, err
+	}
+	if rec.Spec.Name != rec.Name {
+		return nil, fmt.Errorf("the spec names machine %q, the record %q", rec.Spec.Name, rec.Name)
 	}
 	return &rec, nil
 }
 
-// snapshot holds a machine's certificates and server key as they were read
-// with its record. It never holds a CA key.
+// fingerprintPattern is the form of pki.Fingerprint.
+var fingerprintPattern = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`)
+
+// snapshot holds a machine's certificates and its server and client keys
+// as they were read with its record. It never holds a CA key.
 type snapshot struct {
-	caCert, serverCert, serverKey, clientCert fileRead
+	caCert, serverCert, serverKey, clientCert, clientKey fileRead
 }
 
 // fileRead is one file of a snapshot, or the error reading it gave.
@@ -86,17 +140,18 @@ type fileRead struct {
 	err  error
 }
 
-func readSnapshot(m *Machine) *snapshot {
+func readSnapshot(f files, host, client string) *snapshot {
 	read := func(path string) fileRead {
-		data, err := os.ReadFile(path)
+		data, err := f.readFile(path)
 		return fileRead{path: path, data: data, err: err}
 	}
-	cf := m.ClientFiles()
+	cf := ClientFilesIn(client)
 	return &snapshot{
 		caCert:     read(cf.CA),
 		clientCert: read(cf.Cert),
-		serverCert: read(filepath.Join(m.HostDir, serverCertFile)),
-		serverKey:  read(filepath.Join(m.HostDir, serverKeyFile)),
+		clientKey:  read(cf.Key),
+		serverCert: read(filepath.Join(host, serverCertFile)),
+		serverKey:  read(filepath.Join(host, serverKeyFile)),
 	}
 }
 
@@ -113,10 +168,10 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // checkModes warns about key files that group or others can read.
-func checkModes(dir string, keys ...string) []string {
+func checkModes(f files, dir string, keys ...string) []string {
 	var warnings []string
 	for _, k := range keys {
-		fi, err := os.Stat(filepath.Join(dir, k))
+		fi, err := f.lstat(filepath.Join(dir, k))
 		if err == nil && fi.Mode().Perm()&0o077 != 0 {
 			warnings = append(warnings, fmt.Sprintf("%s is readable by others (mode %04o): run chmod 600 on it", filepath.Join(dir, k), fi.Mode().Perm()))
 		}

@@ -15,12 +15,14 @@ import (
 // however it ends.
 func (s *Store) takeLock(exclusive bool) (func(), error) {
 	path := filepath.Join(s.Root, lockFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// O_NOFOLLOW: a lock file that is a symbolic link is refused, never
+	// created or truncated through.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil && !exclusive {
 		// A reader may read a store it cannot write: the lock file opened
 		// read-only locks as well. Where there is no lock file and none can
 		// be made, no writer has ever run, and there is nothing to lock.
-		f, err = os.Open(path)
+		f, err = os.OpenFile(path, os.O_RDONLY|noFollow, 0)
 		if errors.Is(err, fs.ErrNotExist) {
 			return func() {}, nil
 		}

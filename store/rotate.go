@@ -2,10 +2,8 @@ package store
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -52,6 +50,21 @@ type Rotation struct {
 // Rotate issues new certificates for a machine. Everything is staged and
 // swapped in at once, so a failure leaves the machine as it was.
 func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
+	c, err := s.StageRotate(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Commit(); err != nil {
+		return nil, err
+	}
+	c.Rotation.Machine.Warnings = nil
+	return c.Rotation, nil
+}
+
+// StageRotate issues new certificates for a machine and stages the machine
+// with them, without changing it: the returned Change's Machine is the
+// machine to be, its Rotation what is replaced, and Commit makes it.
+func (s *Store) StageRotate(req RotateRequest) (*Change, error) {
 	if err := ValidateName("machine", req.Name); err != nil {
 		return nil, err
 	}
@@ -62,53 +75,52 @@ func (s *Store) Rotate(req RotateRequest) (*Rotation, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	ca, err := caPair(m)
+	t, host, client, err := s.beginMachine("rotate", req.Name)
+	rot := &Rotation{}
+	if err == nil {
+		err = s.stageRotation(m, req, host, client, rot)
+	}
+	if err != nil {
+		if t != nil {
+			t.discard()
+		}
+		unlock()
+		return nil, err
+	}
+	c, err := s.newChange(t, unlock, req.Name, host, client)
 	if err != nil {
 		return nil, err
+	}
+	c.Rotation = rot
+	return c, nil
+}
+
+// stageRotation stages machine m with the certificates req asks for in
+// host and client, and notes in rot what it replaced.
+func (s *Store) stageRotation(m *Machine, req RotateRequest, host, client string, rot *Rotation) error {
+	ca, err := s.caPair(m)
+	if err != nil {
+		return err
 	}
 	if req.Spec != nil {
 		m.Spec = *req.Spec
 	}
-	stage, err := s.stagingDir("rotate-" + req.Name)
-	if err != nil {
-		return nil, err
+	f := s.files()
+	if err := f.copyDir(m.HostDir, host); err != nil {
+		return err
 	}
-	defer os.RemoveAll(stage)
-	host, client, err := stageCopy(m, stage)
-	if err != nil {
-		return nil, err
+	if err := f.copyDir(m.ClientDir, client); err != nil {
+		return err
 	}
-	rot := &Rotation{}
 	if req.CA {
 		if ca, err = s.stageNewCA(m, req, host, client, rot); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := s.stageLeaves(m, req, ca, host, client, rot); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writeRecord(host, &m.Record, true); err != nil {
-		return nil, err
-	}
-	if err := s.install(stage, req.Name); err != nil {
-		return nil, err
-	}
-	if rot.Machine, err = s.read(req.Name); err != nil {
-		return nil, err
-	}
-	rot.Machine.Warnings = nil
-	return rot, nil
-}
-
-// stageCopy copies machine m's host and client directories into stage, to
-// be changed there and swapped in whole.
-func stageCopy(m *Machine, stage string) (host, client string, err error) {
-	host, client = filepath.Join(stage, "host"), filepath.Join(stage, "client")
-	if err := copyDir(m.HostDir, host); err != nil {
-		return "", "", err
-	}
-	return host, client, copyDir(m.ClientDir, client)
+	return f.writeRecord(host, &m.Record)
 }
 
 // checkRotatedSpec refuses a new spec that does not validate or that names
@@ -133,13 +145,14 @@ func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, r
 	if err != nil {
 		return nil, err
 	}
-	if err := replacePair(host, caCertFile, caKeyFile, ca); err != nil {
+	f := s.files()
+	if err := f.replacePair(host, caCertFile, caKeyFile, ca); err != nil {
 		return nil, err
 	}
-	if err := replaceFile(filepath.Join(client, ClientCAFile), ca.CertPEM(), certMode); err != nil {
+	if err := f.replaceFile(filepath.Join(client, ClientCAFile), ca.CertPEM(), certMode); err != nil {
 		return nil, err
 	}
-	if rot.Orphaned, err = readClients(filepath.Join(host, clientsDir)); err != nil {
+	if rot.Orphaned, err = readClients(f, filepath.Join(host, clientsDir)); err != nil {
 		return nil, err
 	}
 	rot.CA, rot.LeftCA = ca.Cert, m.CA
@@ -155,14 +168,15 @@ func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, c
 	if err != nil {
 		return err
 	}
-	if err := replacePair(host, serverCertFile, serverKeyFile, srv); err != nil {
+	f := s.files()
+	if err := f.replacePair(host, serverCertFile, serverKeyFile, srv); err != nil {
 		return err
 	}
 	rot.Server = srv.Cert
 	if !req.Client && !req.CA {
 		return nil
 	}
-	if old, err := os.ReadFile(filepath.Join(client, ClientCertFile)); err == nil {
+	if old, err := f.readFile(filepath.Join(client, ClientCertFile)); err == nil {
 		rot.OldClient, _ = pki.ParseCertificate(old)
 	}
 	cli, err := ca.IssueClient(m.Name+" client", o)
@@ -170,55 +184,57 @@ func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, c
 		return err
 	}
 	rot.Client = cli.Cert
-	return replacePair(client, ClientCertFile, ClientKeyFile, cli)
+	return f.replacePair(client, ClientCertFile, ClientKeyFile, cli)
 }
 
 // replacePair replaces a certificate and its key in a staging directory.
-func replacePair(dir, certName, keyName string, p *pki.Pair) error {
+func (f files) replacePair(dir, certName, keyName string, p *pki.Pair) error {
 	for _, n := range []string{certName, keyName} {
-		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := f.removeAll(filepath.Join(dir, n)); err != nil {
 			return err
 		}
 	}
-	return writePair(dir, certName, keyName, p)
+	return f.writePair(dir, certName, keyName, p)
 }
 
 // replaceFile replaces one file in a staging directory; nobody reads it
 // before the directory is renamed into place.
-func replaceFile(path string, data []byte, mode fs.FileMode) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func (f files) replaceFile(path string, data []byte, mode fs.FileMode) error {
+	if err := f.removeAll(path); err != nil {
 		return err
 	}
-	return writeNew(path, data, mode)
+	return f.writeNew(path, data, mode)
 }
 
 // copyDir copies the regular files and directories below src into dst,
-// keeping their modes. Anything else (a symlink) is refused: the store
-// never holds one.
-func copyDir(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+// keeping their modes. Anything else (a symbolic link) is refused: the
+// store never holds one.
+func (f files) copyDir(src, dst string) error {
+	fi, err := f.lstat(src)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.IsDir():
+		if err := f.mkdirPrivate(dst); err != nil {
+			return err
+		}
+		entries, err := f.readDir(src)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return mkdirPrivate(target)
-		case info.Mode().IsRegular():
-			data, err := os.ReadFile(path)
-			if err != nil {
+		for _, e := range entries {
+			if err := f.copyDir(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 				return err
 			}
-			return writeNew(target, data, info.Mode().Perm())
 		}
-		return &CorruptError{Path: path, Err: errors.New("not a regular file or directory")}
-	})
+		return nil
+	case fi.Mode().IsRegular():
+		data, err := f.readFile(src)
+		if err != nil {
+			return err
+		}
+		return f.writeNew(dst, data, fi.Mode().Perm())
+	}
+	return &CorruptError{Path: src, Err: errNotRegular}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +18,10 @@ type Store struct {
 	Root string
 	// Now is the clock used for new records and certificates.
 	Now func() time.Time
+	// Disk is the file layer every read and change of the store goes
+	// through; nil is the operating system's. A test puts one here that
+	// fails, or stops dead, at a chosen step.
+	Disk Disk
 }
 
 // now is the store's clock: Now, or the wall clock for a Store literal.
@@ -54,6 +59,10 @@ func DockerPath(getenv func(string) string, name, dir string) (string, error) {
 // An existing directory keeps its mode: it may be one the user shares for
 // other things; the store's own subdirectories are 0700 whatever it is.
 func Open(root string) (*Store, error) {
+	if root == "" {
+		// filepath.Abs would make it the working directory.
+		return nil, errors.New("storage path is empty: give a directory")
+	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("storage path %q: %w", root, err)
@@ -94,25 +103,34 @@ func (s *Store) HostDir(name string) string { return filepath.Join(s.Root, "host
 // CADir holds a shared CA.
 func (s *Store) CADir(name string) string { return filepath.Join(s.Root, "cas", name) }
 
-// Names lists the machines in the store, sorted.
+// Names lists the machines in the store, sorted: those with a host
+// directory or a client directory, so that a machine with one of them
+// missing, or a symbolic link in its place, is listed, to be found damaged.
 func (s *Store) Names() ([]string, error) {
 	unlock, err := s.rlock()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	entries, err := os.ReadDir(filepath.Join(s.Root, "hosts"))
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() && ValidateName("machine", e.Name()) == nil {
-			names = append(names, e.Name())
+	f := s.files()
+	seen := map[string]bool{}
+	for _, dir := range []string{"hosts", "machines"} {
+		entries, err := f.readDir(filepath.Join(s.Root, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if (e.IsDir() || e.Type()&fs.ModeSymlink != 0) && ValidateName("machine", e.Name()) == nil {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names, nil
@@ -121,11 +139,12 @@ func (s *Store) Names() ([]string, error) {
 // Exists reports whether any part of machine name is in the store. It
 // takes no lock: a writer asks it under its own, others only for a hint.
 func (s *Store) Exists(name string) bool {
-	return PathExists(s.HostDir(name)) || PathExists(s.ClientDir(name))
+	f := s.files()
+	return f.exists(s.HostDir(name)) || f.exists(s.ClientDir(name))
 }
 
-// Remove deletes a machine: its client directory, record and keys. A shared
-// CA stays.
+// Remove deletes a machine: its client directory, record and keys, in one
+// transaction. A shared CA stays.
 func (s *Store) Remove(name string) error {
 	if err := ValidateName("machine", name); err != nil {
 		return err
@@ -138,35 +157,15 @@ func (s *Store) Remove(name string) error {
 	if !s.Exists(name) {
 		return fmt.Errorf("machine %q: %w", name, ErrNotFound)
 	}
-	trash, err := s.stagingDir("rm-" + name)
+	t, err := s.begin("rm-" + name)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(trash)
-	var moved []string
-	for i, dir := range []string{s.HostDir(name), s.ClientDir(name)} {
-		if !PathExists(dir) {
-			continue
+	for _, dir := range []string{s.HostDir(name), s.ClientDir(name)} {
+		if err := t.remove(dir); err != nil {
+			t.discard()
+			return err
 		}
-		to := filepath.Join(trash, fmt.Sprint(i))
-		if err := os.Rename(dir, to); err != nil {
-			// Put back what already went, so the machine stays whole.
-			for j := len(moved) - 1; j >= 0; j -= 2 {
-				os.Rename(moved[j], moved[j-1])
-			}
-			return fmt.Errorf("removing %s: %w", dir, err)
-		}
-		moved = append(moved, dir, to)
 	}
-	return nil
-}
-
-// stagingDir makes a private scratch directory inside the store, on the
-// same file system, so that renames out of it are atomic.
-func (s *Store) stagingDir(prefix string) (string, error) {
-	base := filepath.Join(s.Root, ".staging")
-	if err := mkdirPrivate(base); err != nil {
-		return "", err
-	}
-	return os.MkdirTemp(base, prefix+"-")
+	return t.commit()
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,6 +23,9 @@ type proc struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	args           []string // the command line as typed
+	// disk is the store's file layer; nil is the operating system's. Tests
+	// put one here that stops the command at a chosen step.
+	disk store.Disk
 }
 
 func toolVersion() string {
@@ -34,8 +39,10 @@ func newApp(p *proc) *cli.App {
 		Usage:   "remote Docker hosts with TLS done right, set up by cloud-init, no SSH",
 		Version: toolVersion(),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "storage-path", Aliases: []string{"s"}, EnvVars: []string{"DOCKBAKE_STORAGE_PATH"},
-				Usage: "store `DIR` (default ~/.docker/dockbake)"},
+			// No EnvVars: openStore reads $DOCKBAKE_STORAGE_PATH through
+			// proc, and tells an empty flag from an unset one.
+			&cli.StringFlag{Name: "storage-path", Aliases: []string{"s"},
+				Usage: "store `DIR` (default $DOCKBAKE_STORAGE_PATH, else ~/.docker/dockbake)"},
 		},
 		Commands: []*cli.Command{
 			createCommand(p), renderCommand(p), envCommand(p), lsCommand(p),

@@ -83,7 +83,7 @@ func clientAdd(c *cli.Context, p *proc) error {
 		return withHint(err, "add --force to issue another (an earlier certificate stays valid until it expires), or choose another --output")
 	}
 	if err != nil {
-		return err
+		return storeError(s, name, err)
 	}
 	fmt.Fprintf(p.stderr, "Issued a client certificate for %s on %s, valid until %s, in %s\n", user, name, day(got.Cert.NotAfter), dir)
 	if got.Replaced != nil {

@@ -119,6 +119,10 @@ func keyTypeNames() string {
 	return strings.Join(names, ", ")
 }
 
+// create stages the machine, renders and writes its user-data from the
+// staged machine, and commits last: a create that fails for its output
+// (a format that refuses a --merge part, a size over --target's limit, an
+// output that cannot be written) leaves no machine behind.
 func create(c *cli.Context, p *proc) error {
 	req, err := createRequest(c)
 	if err != nil {
@@ -134,7 +138,7 @@ func create(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.Create(req)
+	ch, err := s.StageCreate(req)
 	if errors.Is(err, store.ErrExists) {
 		return withHint(err, "dockbake render %s prints its user-data again; --force replaces it with new keys", req.Spec.Name)
 	}
@@ -142,15 +146,17 @@ func create(c *cli.Context, p *proc) error {
 		return withHint(err, "give a shorter --cert-validity (or a longer --ca-validity for a new CA)")
 	}
 	if err != nil {
-		return err
+		return storeError(s, req.Spec.Name, err)
 	}
-	_, m, err = loadMachine(c, p, m.Name)
+	defer ch.Discard()
+	out, err := renderStaged(c, p, ch.Machine)
 	if err != nil {
 		return err
 	}
-	ud, err := userData(c, p, m)
+	defer out.discard()
+	m, err := ch.Commit()
 	if err != nil {
-		return err
+		return storeError(s, req.Spec.Name, err)
 	}
 	ca := "its own CA"
 	if req.CA != "" {
@@ -162,8 +168,8 @@ func create(c *cli.Context, p *proc) error {
 	}
 	fmt.Fprintf(p.stderr, "Created machine %s (%s) with %s\n", m.Name, url, ca)
 	fmt.Fprintf(p.stderr, "Client certificates: %s\n", m.ClientDir)
-	if err := writeOutput(c, p, ud); err != nil {
-		return err
+	if err := out.finish(p); err != nil {
+		return withHint(err, "the machine is created: dockbake render %s -o FILE writes its user-data again", m.Name)
 	}
 	if generator.Format(c.String("format")) == generator.FormatScript {
 		fmt.Fprintf(p.stderr, "Run the script as root on the host (ssh HOST sudo sh -s < FILE), then run: %s\n", nextStep(m))
@@ -171,4 +177,17 @@ func create(c *cli.Context, p *proc) error {
 		fmt.Fprintf(p.stderr, "Give the user-data to the new instance, then run: %s\n", nextStep(m))
 	}
 	return nil
+}
+
+// renderStaged renders the user-data of a staged machine and writes it all
+// but the last step, before the change that makes the machine commits.
+func renderStaged(c *cli.Context, p *proc, m *store.Machine) (*stagedOutput, error) {
+	for _, w := range m.Warnings {
+		warnf(p.stderr, "%s", w)
+	}
+	ud, err := userData(c, p, m)
+	if err != nil {
+		return nil, err
+	}
+	return stageOutput(c, p, ud)
 }

@@ -83,14 +83,9 @@ func importMachines(c *cli.Context, p *proc) error {
 		return err
 	}
 	fmt.Fprintf(p.stderr, "Reading the Docker Machine store %s; the files below are in it unless marked\n", dm.Root)
-	var errs []error
-	var done []string
-	for _, name := range names {
-		if err := importOne(c, p, dm, s, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		done = append(done, name)
+	done, errs, err := importAll(c, p, dm, s, names)
+	if err != nil {
+		return storeError(s, names[0], err)
 	}
 	if len(done) > 0 {
 		fmt.Fprintf(p.stderr, "Point the docker CLI at one with: eval \"$(dockbake env %s)\"; dockbake verify %s checks it live\n", done[0], done[0])
@@ -112,41 +107,70 @@ func importMachines(c *cli.Context, p *proc) error {
 	return withHint(errors.Join(errs...), "fix what is named above, then import those machines again: dockbake import-docker-machine NAME...")
 }
 
-func importOne(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, name string) error {
+// importAll stages every machine that can come in, in one transaction
+// committed once: a crash leaves all of them or none. It reports each
+// machine that could not come in; err is for the commit.
+func importAll(c *cli.Context, p *proc, dm *dmimport.Store, s *store.Store, names []string) (done []string, errs []error, err error) {
+	b, err := s.BeginImport()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Discard()
+	var reports []func()
+	for _, name := range names {
+		report, err := importOne(c, p, dm, b, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done, reports = append(done, name), append(reports, report)
+	}
+	if _, err := b.Commit(); err != nil {
+		return nil, nil, err
+	}
+	for _, r := range reports {
+		r()
+	}
+	return done, errs, nil
+}
+
+// importOne stages machine name and returns what to say once it is in.
+func importOne(c *cli.Context, p *proc, dm *dmimport.Store, b *store.ImportBatch, name string) (func(), error) {
 	if err := store.ValidateName("machine", name); err != nil {
-		return err
+		return nil, err
 	}
 	h, err := dm.Load(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec, warnings := h.Spec(c.String("os"))
 	if err := spec.Validate(); err != nil {
-		return fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
+		return nil, fmt.Errorf("machine %q: its Docker Machine settings do not make a valid dockbake machine:\n%w", name, err)
 	}
 	req := store.ImportRequest{Spec: spec, CA: c.String("ca"), CAPair: h.CA, Server: h.Server, Client: h.Client,
 		ToolVersion: toolVersion(), Force: c.Bool("force")}
 	if req.CA == "" {
 		req.CA = importCAName
 	}
-	_, err = s.Import(req)
+	err = b.Add(req)
 	if errors.Is(err, store.ErrCAMismatch) && !c.IsSet("ca") {
 		// A second Docker Machine store has a CA of its own.
 		req.CA = importCAName + "-" + strings.ToLower(strings.ReplaceAll(pki.Fingerprint(h.CA.Cert), ":", ""))[:8]
-		_, err = s.Import(req)
+		err = b.Add(req)
 	}
 	if errors.Is(err, store.ErrCAMismatch) {
-		return fmt.Errorf("machine %q: %w: choose another --ca", name, err)
+		return nil, fmt.Errorf("machine %q: %w: choose another --ca", name, err)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
-	reportImport(p, h, spec)
-	for _, w := range append(h.Warnings, warnings...) {
-		warnf(p.stderr, "%s: %s", name, w)
-	}
-	return nil
+	return func() {
+		for _, w := range append(h.Warnings, warnings...) {
+			warnf(p.stderr, "%s: %s", name, w)
+		}
+		fmt.Fprintf(p.stderr, "Imported %s (%s, driver %s) with the shared CA %q\n", name, spec.URL(), h.Driver, req.CA)
+		reportImport(p, h, spec)
+	}, nil
 }
 
 // reportImport says where each file of h came from and what the import

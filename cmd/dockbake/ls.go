@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -14,18 +15,29 @@ import (
 
 // listing is one row of `dockbake ls`. Expires and DaysLeft are those of
 // the certificate that expires first, which Expiring names (server, client
-// or CA): the machine stops working then.
+// or CA): the machine stops working then. A damaged machine has no expiry
+// but its Problems, each naming a file of the store.
 type listing struct {
-	Name      string    `json:"name"`
-	URL       string    `json:"url,omitempty"`
-	Attached  bool      `json:"attached"`
-	CA        string    `json:"ca"`
-	Expires   time.Time `json:"expires,omitempty"`
-	Expiring  string    `json:"expiring,omitempty"`
-	DaysLeft  int       `json:"days_left"`
-	ClientDir string    `json:"client_dir,omitempty"`
-	Error     string    `json:"error,omitempty"`
+	Name string `json:"name"`
+	// Status is ok, expires soon, expired or damaged.
+	Status    string     `json:"status"`
+	URL       string     `json:"url,omitempty"`
+	Attached  bool       `json:"attached"`
+	CA        string     `json:"ca,omitempty"`
+	Expires   *time.Time `json:"expires,omitempty"`
+	Expiring  string     `json:"expiring,omitempty"`
+	DaysLeft  *int       `json:"days_left,omitempty"`
+	ClientDir string     `json:"client_dir,omitempty"`
+	Problems  []string   `json:"problems,omitempty"`
 }
+
+// The statuses of a machine in `dockbake ls`.
+const (
+	statusOK      = "ok"
+	statusSoon    = "expires soon"
+	statusExpired = "expired"
+	statusDamaged = "damaged"
+)
 
 func lsCommand(p *proc) *cli.Command {
 	return &cli.Command{
@@ -42,6 +54,7 @@ func lsCommand(p *proc) *cli.Command {
 				return err
 			}
 			if format == "json" {
+				warnDamaged(p, rows)
 				enc := json.NewEncoder(p.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
@@ -62,19 +75,50 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 	}
 	rows := []listing{}
 	for _, name := range names {
-		row := listing{Name: name}
-		_, m, err := loadMachine(c, &proc{stdout: p.stdout, stderr: nopWriter{}, getenv: p.getenv}, name)
-		if err == nil {
-			row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
-			row.Expires, row.Expiring, err = firstExpiry(m)
-			row.DaysLeft = daysLeft(row.Expires, s.Now())
+		m, problems, err := s.Check(name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed since Names
 		}
 		if err != nil {
-			row.Error = err.Error()
+			return nil, err
 		}
-		rows = append(rows, row)
+		rows = append(rows, listRow(s, name, m, problems))
 	}
 	return rows, nil
+}
+
+// listRow is the row of machine name, checked for damage.
+func listRow(s *store.Store, name string, m *store.Machine, problems []error) listing {
+	row := listing{Name: name, Status: statusDamaged}
+	if m != nil {
+		row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
+	}
+	if len(problems) == 0 {
+		expires, what, err := firstExpiry(m)
+		if err != nil {
+			problems = append(problems, err) // Check passed it: a store that changed since
+		} else {
+			days := daysLeft(expires, s.Now())
+			row.Expires, row.Expiring, row.DaysLeft = &expires, what, &days
+			row.Status = expiryStatus(expires, s.Now())
+		}
+	}
+	for _, p := range problems {
+		row.Problems = append(row.Problems, p.Error())
+	}
+	return row
+}
+
+// expiryStatus is the status of a whole machine whose first certificate
+// expires at t.
+func expiryStatus(t, now time.Time) string {
+	switch {
+	case now.After(t):
+		return statusExpired
+	case t.Sub(now) < renewSoon:
+		return statusSoon
+	}
+	return statusOK
 }
 
 // firstExpiry is when the first of the machine's server, client and CA
@@ -119,15 +163,15 @@ func printTable(p *proc, rows []listing) error {
 	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
 	var soon []listing
 	for _, r := range rows {
-		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\tdamaged: %s\n", r.Name, r.Error)
+		if r.Status == statusDamaged {
+			fmt.Fprintf(tw, "%s\t%s\t%s\tdamaged\t-\n", r.Name, dash(r.URL), dash(r.CA))
 			continue
 		}
-		days := fmt.Sprint(r.DaysLeft)
-		switch {
-		case r.DaysLeft < 0:
+		days := fmt.Sprint(*r.DaysLeft)
+		switch r.Status {
+		case statusExpired:
 			days, soon = "expired!", append(soon, r)
-		case time.Duration(r.DaysLeft)*24*time.Hour < renewSoon:
+		case statusSoon:
 			days, soon = days+" renew!", append(soon, r)
 		}
 		url := r.URL
@@ -142,9 +186,25 @@ func printTable(p *proc, rows []listing) error {
 	for _, r := range soon {
 		warnf(p.stderr, "%s: its %s certificate expires on %s: run %s", r.Name, r.Expiring, r.Expires.Format(time.DateOnly), fixExpiry(r.Name, r.Expiring))
 	}
+	warnDamaged(p, rows)
 	return nil
 }
 
-type nopWriter struct{}
+// warnDamaged names every problem of every damaged machine, and the fix.
+func warnDamaged(p *proc, rows []listing) {
+	for _, r := range rows {
+		for _, problem := range r.Problems {
+			warnf(p.stderr, "%s is damaged: %s", r.Name, problem)
+		}
+		if len(r.Problems) > 0 {
+			notef(p.stderr, "restore the store from a backup, or run dockbake rm --force %s and create it again", r.Name)
+		}
+	}
+}
 
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

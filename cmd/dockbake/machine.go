@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -10,16 +11,45 @@ import (
 )
 
 // openStore opens the store named by --storage-path, $DOCKBAKE_STORAGE_PATH
-// or the default.
+// or the default. An empty --storage-path is refused: it is a variable
+// that was meant to be set, and the default store is not what was asked
+// for. An empty $DOCKBAKE_STORAGE_PATH counts as unset, as an empty
+// $DOCKER_CONFIG does for the docker CLI.
 func openStore(c *cli.Context, p *proc) (*store.Store, error) {
 	root := c.String("storage-path")
+	if root == "" && c.IsSet("storage-path") {
+		return nil, withHint(errors.New(`--storage-path "": the storage path is empty`), "give a directory, or leave --storage-path out for $DOCKBAKE_STORAGE_PATH or ~/.docker/dockbake")
+	}
 	if root == "" {
 		var err error
 		if root, err = store.DefaultRoot(p.getenv); err != nil {
 			return nil, err
 		}
 	}
-	return store.Open(root)
+	s, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	s.Disk = p.disk
+	return s, nil
+}
+
+// storeError gives an error of a command that writes the store the hint
+// for what went wrong: a full disk, damage, a change left unfinished.
+func storeError(s *store.Store, name string, err error) error {
+	var unfinished *store.UnfinishedError
+	var corrupt *store.CorruptError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &unfinished):
+		return withHint(err, "dockbake ls completes it")
+	case errors.Is(err, syscall.ENOSPC):
+		return withHint(err, "free space on the disk that holds %s and run the command again: nothing was changed", s.Root)
+	case errors.As(err, &corrupt):
+		return withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+	}
+	return err
 }
 
 // machineNameArg returns the single NAME argument of a command, checked

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,12 +17,23 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asDockbake) == "1" {
+		// The test binary as dockbake, for tests that trace it. Every
+		// syscall of the command on one thread, so that strace's counts,
+		// which are per thread, name the same step in every run.
+		runtime.LockOSThread()
+		os.Exit(run(os.Args, &proc{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+	}
 	testscript.Main(m, map[string]func(){
 		"dockbake": func() {
 			os.Exit(run(os.Args, &proc{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 		},
 	})
 }
+
+// asDockbake set to 1 in its environment makes the test binary run as
+// dockbake.
+const asDockbake = "DOCKBAKE_TEST_AS_DOCKBAKE"
 
 // TestScripts runs the CLI scenarios in testdata/script: real invocations
 // of the dockbake command, with the store in the script's work directory.

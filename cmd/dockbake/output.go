@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,11 +38,8 @@ func userData(c *cli.Context, p *proc, m *store.Machine) ([]byte, error) {
 	}
 	data, notes, err := generator.UserData(plan, out)
 	var size *generator.SizeError
-	if errors.As(err, &size) && !size.Gzip && !size.Target.PlainOnly {
-		return nil, withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", m.Name, size.Target.Name)
-	}
 	if errors.As(err, &size) {
-		return nil, withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", m.Name)
+		return nil, sizeHint(c, m.Name, size, err)
 	}
 	if err != nil {
 		return nil, withHint(err, "dockbake render --help lists the output flags")
@@ -50,6 +48,21 @@ func userData(c *cli.Context, p *proc, m *store.Machine) ([]byte, error) {
 		notef(p.stderr, "%s", n.Render(flagName))
 	}
 	return data, nil
+}
+
+// sizeHint says how to get user-data under the target's limit. A create
+// that fails made nothing, so its hint is the create to run instead.
+func sizeHint(c *cli.Context, name string, size *generator.SizeError, err error) error {
+	created := c.Command.Name != "create"
+	switch {
+	case !size.Gzip && !size.Target.PlainOnly && created:
+		return withHint(err, "dockbake render %s --target %s --gzip (with the same --format and --merge) prints it compressed", name, size.Target.Name)
+	case !size.Gzip && !size.Target.PlainOnly:
+		return withHint(err, "nothing was created: dockbake create %s --target %s --gzip (with the same addresses, --format, --merge and other flags) makes it compressed", name, size.Target.Name)
+	case created:
+		return withHint(err, "dockbake create %s --force --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", name)
+	}
+	return withHint(err, "nothing was created: dockbake create %s --install none for an image with Docker, or with --key-type ecdsa-p256, makes a smaller one", name)
 }
 
 // outputFromFlags reads the output flags; --merge files are read here, so
@@ -111,8 +124,18 @@ func checkOutput(c *cli.Context) error {
 	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
 		return withHint(fmt.Errorf("--output %q: directory %q does not exist", out, filepath.Dir(out)), "create the directory first, or choose another --output")
 	}
-	if _, err := os.Lstat(out); err == nil && !c.Bool("force") {
+	fi, err := os.Lstat(out)
+	if err != nil {
+		return nil
+	}
+	if !c.Bool("force") {
 		return withHint(fmt.Errorf("output file %q already exists", out), "choose another --output, or add --force to replace it")
+	}
+	// --force replaces a file; a directory, a link or a device (renaming
+	// over /dev/full as root would replace it) is refused before anything
+	// is made. Write to a device through stdout: dockbake render NAME > DEV.
+	if !fi.Mode().IsRegular() {
+		return withHint(fmt.Errorf("--output %q is not a regular file: not replacing it, even with --force", out), "choose a file for --output, or write to stdout")
 	}
 	return nil
 }
@@ -120,16 +143,78 @@ func checkOutput(c *cli.Context) error {
 // writeOutput writes user-data to --output (0600: it holds a private key)
 // or to stdout.
 func writeOutput(c *cli.Context, p *proc, data []byte) error {
-	out := c.String("output")
-	if out == "" || out == "-" {
-		_, err := p.stdout.Write(data)
+	o, err := stageOutput(c, p, data)
+	if err != nil {
 		return err
 	}
-	if err := store.WriteFileAtomic(out, data, 0o600); err != nil {
-		return fmt.Errorf("writing --output %q: %w", out, err)
+	return o.finish(p)
+}
+
+// stagedOutput is user-data written all but the last step, for a command
+// that commits a change of the store in between: to a synced temporary
+// file beside --output, renamed into place by finish, or to stdout at
+// once. So a full disk or an unwritable directory fails the command
+// before the store changes.
+type stagedOutput struct {
+	path, tmp string
+}
+
+// stageOutput writes data to a temporary file beside --output, or to
+// stdout.
+func stageOutput(c *cli.Context, p *proc, data []byte) (*stagedOutput, error) {
+	out := c.String("output")
+	if out == "" || out == "-" {
+		if _, err := p.stdout.Write(data); err != nil {
+			return nil, fmt.Errorf("writing the user-data to stdout: %w", err)
+		}
+		return &stagedOutput{}, nil
 	}
-	fmt.Fprintf(p.stderr, "Wrote user-data to %s (mode 0600: it holds the host's private key)\n", out)
+	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("writing --output %q: %w", out, err)
+	}
+	o := &stagedOutput{path: out, tmp: f.Name()}
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		o.discard()
+		err = fmt.Errorf("writing --output %q: %w", out, err)
+		if errors.Is(err, syscall.ENOSPC) {
+			return nil, withHint(err, "free space on the disk that holds %s and run the command again: nothing was changed", filepath.Dir(out))
+		}
+		return nil, err
+	}
+	return o, nil
+}
+
+// finish puts a staged --output file in place.
+func (o *stagedOutput) finish(p *proc) error {
+	if o.tmp == "" {
+		return nil
+	}
+	if err := os.Rename(o.tmp, o.path); err != nil {
+		o.discard()
+		return fmt.Errorf("writing --output %q: %w", o.path, err)
+	}
+	o.tmp = ""
+	fmt.Fprintf(p.stderr, "Wrote user-data to %s (mode 0600: it holds the host's private key)\n", o.path)
 	return nil
+}
+
+// discard removes a staged --output file that was not put in place.
+func (o *stagedOutput) discard() {
+	if o.tmp != "" {
+		os.Remove(o.tmp)
+		o.tmp = ""
+	}
 }
 
 // outputFlags are the flags that say how to write user-data, new for each

@@ -34,6 +34,8 @@ replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
 	}
 }
 
+// regenerate stages the new certificates, renders and writes the user-data
+// from them, and commits last, so that a failure changes nothing.
 func regenerate(c *cli.Context, p *proc) error {
 	name, err := machineNameArg(c)
 	if err != nil {
@@ -61,23 +63,27 @@ func regenerate(c *cli.Context, p *proc) error {
 			return err
 		}
 	}
-	rot, err := s.Rotate(req)
-	if err != nil {
-		if errors.Is(err, pki.ErrOutlivesCA) {
-			return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
-		}
-		return err
+	ch, err := s.StageRotate(req)
+	if errors.Is(err, pki.ErrOutlivesCA) {
+		return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
 	}
-	_, m, err = loadMachine(c, p, name)
 	if err != nil {
-		return err
+		return storeError(s, name, err)
 	}
-	ud, err := userData(c, p, m)
+	defer ch.Discard()
+	out, err := renderStaged(c, p, ch.Machine)
 	if err != nil {
 		return err
 	}
-	reportRotation(p, m, rot)
-	return writeOutput(c, p, ud)
+	defer out.discard()
+	if m, err = ch.Commit(); err != nil {
+		return storeError(s, name, err)
+	}
+	reportRotation(p, m, ch.Rotation)
+	if err := out.finish(p); err != nil {
+		return withHint(err, "the certificates are replaced: dockbake render %s -o FILE writes the new user-data again", name)
+	}
+	return nil
 }
 
 // rotateRequest checks the flags and the new addresses, all at once.

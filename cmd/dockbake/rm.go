@@ -33,7 +33,7 @@ func rmCommand(p *proc) *cli.Command {
 				return withHint(errors.New("not removed"), "answer y, or add --force")
 			}
 			if err := s.Remove(name); err != nil {
-				return err
+				return storeError(s, name, err)
 			}
 			fmt.Fprintf(p.stderr, "Removed machine %s\n", name)
 			return nil

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/dockbake/dockbake/pki"
+)
+
+// errMissing is the damage of a file or directory that is not there.
+var errMissing = errors.New("is missing")
+
+// Check reads machine name under the store's lock, as Load does, and looks
+// for damage: a record that does not read back, a missing directory or
+// file, a certificate that does not parse, a key that does not match its
+// certificate, a certificate its CA did not issue, a CA that is not the one
+// the record names, a client record that is not a client certificate.
+// Each problem is a *CorruptError naming the file. The machine is nil when
+// its record is among them; err is for a machine that is not there and a
+// store that cannot be read at all.
+func (s *Store) Check(name string) (*Machine, []error, error) {
+	if err := ValidateName("machine", name); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := s.rlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	m, err := s.read(name)
+	var corrupt *CorruptError
+	if errors.As(err, &corrupt) {
+		return nil, []error{err}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, s.problems(m), nil
+}
+
+// problems lists the damage of machine m, read under the lock.
+func (s *Store) problems(m *Machine) []error {
+	var ps []error
+	var caCert *x509.Certificate
+	ca, err := s.caPair(m)
+	if err != nil {
+		ps = append(ps, err)
+	} else {
+		caCert = ca.Cert
+	}
+	f := s.files()
+	if fi, err := f.lstat(m.ClientDir); err != nil {
+		ps = append(ps, damage(m.ClientDir, err))
+	} else if !fi.IsDir() {
+		ps = append(ps, &CorruptError{Path: m.ClientDir, Err: errors.New("is not a directory")})
+	} else {
+		if _, err := m.CACert(); err != nil {
+			ps = append(ps, damage(m.files.caCert.path, err))
+		}
+		ps = append(ps, checkPair(m.files.clientCert, m.files.clientKey, caCert)...)
+	}
+	ps = append(ps, checkPair(m.files.serverCert, m.files.serverKey, caCert)...)
+	if _, err := readClients(f, filepath.Join(m.HostDir, clientsDir)); err != nil {
+		ps = append(ps, damage(filepath.Join(m.HostDir, clientsDir), err))
+	}
+	return ps
+}
+
+// checkPair checks a certificate and its key as read in a snapshot, and
+// that ca, when known, issued the certificate.
+func checkPair(cert, key fileRead, ca *x509.Certificate) []error {
+	var ps []error
+	if cert.err != nil {
+		ps = append(ps, damage(cert.path, cert.err))
+	}
+	if key.err != nil {
+		ps = append(ps, damage(key.path, key.err))
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	c, err := pki.ParseCertificate(cert.data)
+	if err != nil {
+		return []error{damage(cert.path, err)}
+	}
+	if _, err := pki.LoadPair(cert.data, key.data); err != nil {
+		return []error{damage(key.path, fmt.Errorf("is not the key of %s: %w", filepath.Base(cert.path), err))}
+	}
+	if ca != nil && c.CheckSignatureFrom(ca) != nil {
+		return []error{damage(cert.path, errors.New("is not issued by the machine's CA"))}
+	}
+	return nil
+}
+
+// damage makes err a *CorruptError of path, saying plainly when the file
+// is missing.
+func damage(path string, err error) error {
+	var corrupt *CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		return err
+	case errors.Is(err, fs.ErrNotExist):
+		return &CorruptError{Path: path, Err: errMissing}
+	}
+	return &CorruptError{Path: path, Err: err}
+}

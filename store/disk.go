@@ -1,0 +1,105 @@
+package store
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Disk is the file layer under a Store. Every change the store makes to its
+// directory goes through it, one call per step: make a directory, create a
+// file, write it, set its mode, sync it, rename, remove, sync a directory.
+// So a test can fail the store, or stop it dead as a kill would, at any
+// step and prove that every machine is still whole (docs/reliability.md).
+// Reads go through it too, and none follows a symbolic link in the last
+// element of its path; the store checks the elements before it.
+type Disk interface {
+	// Lstat describes path itself, a symbolic link included.
+	Lstat(path string) (fs.FileInfo, error)
+	// ReadFile reads a regular file.
+	ReadFile(path string) ([]byte, error)
+	// ReadDir lists a directory, sorted by name.
+	ReadDir(path string) ([]fs.DirEntry, error)
+	// Mkdir makes one directory.
+	Mkdir(path string, mode fs.FileMode) error
+	// Create makes a new file, failing if anything is at path.
+	Create(path string, mode fs.FileMode) (File, error)
+	// Rename moves a file or directory, replacing a file at the target.
+	Rename(from, to string) error
+	// Remove deletes a file or an empty directory.
+	Remove(path string) error
+	// Chmod sets the mode of a directory the store made.
+	Chmod(path string, mode fs.FileMode) error
+	// SyncDir makes the changes of a directory's entries durable.
+	SyncDir(path string) error
+	// Exchange swaps two directories in one step where the system can;
+	// elsewhere it returns an error that is errors.ErrUnsupported.
+	Exchange(a, b string) error
+}
+
+// File is a file the store is writing; each call is one step.
+type File interface {
+	Write(p []byte) (int, error)
+	Chmod(mode fs.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// OSDisk returns the operating system's file layer, the one a Store uses
+// when its Disk is nil.
+func OSDisk() Disk { return osDisk{} }
+
+type osDisk struct{}
+
+func (osDisk) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
+
+func (osDisk) ReadFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO or a device would block or never end.
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
+	}
+	return io.ReadAll(f)
+}
+
+func (osDisk) ReadDir(path string) ([]fs.DirEntry, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
+}
+
+func (osDisk) Mkdir(path string, mode fs.FileMode) error { return os.Mkdir(path, mode) }
+
+func (osDisk) Create(path string, mode fs.FileMode) (File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, mode)
+}
+
+func (osDisk) Rename(from, to string) error { return os.Rename(from, to) }
+
+func (osDisk) Remove(path string) error { return os.Remove(path) }
+
+func (osDisk) Chmod(path string, mode fs.FileMode) error { return os.Chmod(path, mode) }
+
+func (osDisk) SyncDir(path string) error {
+	d, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
