@@ -9,10 +9,21 @@
 //	                 keeps each teammate's certificate (never its key)
 //	cas/NAME/        ca.pem, ca-key.pem of a CA shared with --ca NAME
 //	.lock            writers take it alone, readers together
+//	.staging/        changes being made, each in a directory of its own
 //
-// Directories are 0700, keys 0600, certificates 0644. A machine is staged in
-// a private directory and renamed into place, so it is completely there or
-// not at all; nothing is replaced without Force.
+// Directories are 0700, keys 0600, certificates 0644; nothing is replaced
+// without Force, and no symbolic link inside the store is followed.
+//
+// Every change is a transaction (txn.go): staged in full under .staging,
+// synced, committed by renaming its journal into force, then renamed into
+// place. The next holder of the lock rolls a committed change forward and
+// removes whatever else a killed command left, so a crash at any instant
+// leaves each machine as it was or as it was to be, never a mix, and no
+// key behind. A front end that must check its output before anything
+// changes stages a Change (StageCreate, StageRotate), renders from it and
+// commits last. Every read and change goes through Disk, one call per
+// step: the tests fail or stop the store at each step in turn
+// (docs/reliability.md).
 //
 // A Machine is the one model of a machine: the record of machine.json with
 // its spec typed and validated, where its files are, and its certificates as

@@ -158,9 +158,15 @@ func create(c *cli.Context, p *proc) error {
 	if err != nil {
 		return storeError(s, req.Spec.Name, err)
 	}
+	return reportCreated(c, p, m, out)
+}
+
+// reportCreated says what create made, puts --output in place and says
+// what to do next.
+func reportCreated(c *cli.Context, p *proc, m *store.Machine, out *stagedOutput) error {
 	ca := "its own CA"
-	if req.CA != "" {
-		ca = fmt.Sprintf("the shared CA %q", req.CA)
+	if m.CA != "" {
+		ca = fmt.Sprintf("the shared CA %q", m.CA)
 	}
 	url := machineURL(m)
 	if url == "" {

@@ -64,11 +64,8 @@ func regenerate(c *cli.Context, p *proc) error {
 		}
 	}
 	ch, err := s.StageRotate(req)
-	if errors.Is(err, pki.ErrOutlivesCA) {
-		return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
-	}
 	if err != nil {
-		return storeError(s, name, err)
+		return rotateError(s, name, err)
 	}
 	defer ch.Discard()
 	out, err := renderStaged(c, p, ch.Machine)
@@ -84,6 +81,14 @@ func regenerate(c *cli.Context, p *proc) error {
 		return withHint(err, "the certificates are replaced: dockbake render %s -o FILE writes the new user-data again", name)
 	}
 	return nil
+}
+
+// rotateError gives a failed rotation its hint.
+func rotateError(s *store.Store, name string, err error) error {
+	if errors.Is(err, pki.ErrOutlivesCA) {
+		return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
+	}
+	return storeError(s, name, err)
 }
 
 // rotateRequest checks the flags and the new addresses, all at once.
