@@ -112,7 +112,7 @@ func Deliver(ctx context.Context, r Request) (generator.Status, error) {
 // dial makes a Docker API client for addr trusting pin only.
 func dial(addr string, pin Pin) (*client.Client, error) {
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: pin.TLSConfig(addr)}}
-	return client.New(client.WithHTTPClient(hc), client.WithHost("tcp://"+addr), client.WithScheme("https"), client.WithAPIVersionNegotiation())
+	return client.New(client.WithHTTPClient(hc), client.WithHost("tcp://"+addr), client.WithScheme("https")) // the client negotiates the API version by itself
 }
 
 // checkHost reads /info first: it proves the pin and the client
