@@ -5,43 +5,19 @@ import (
 	"fmt"
 
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/settings"
 	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
-// attributes is the HCL attribute that sets each field of the core, which
-// names a field by its neutral key (generator.Fields).
-var attributes = map[string]string{
-	generator.FieldName:                   "machine_name",
-	generator.FieldIP:                     "ip_addresses",
-	generator.FieldDNS:                    "dns_names",
-	generator.FieldPort:                   "port",
-	generator.FieldOS:                     "os",
-	generator.FieldInstall:                "install",
-	generator.FieldEngineOpt:              "engine_opts",
-	generator.FieldEngineLabel:            "engine_labels",
-	generator.FieldEngineEnv:              "engine_env",
-	generator.FieldEngineRegistryMirror:   "engine_registry_mirrors",
-	generator.FieldEngineInsecureRegistry: "engine_insecure_registries",
-	generator.FieldEngineStorageDriver:    "engine_storage_driver",
-	generator.FieldDockerUser:             "docker_user",
-	generator.FieldFormat:                 "format",
-	generator.FieldMerge:                  "merge",
-	generator.FieldTarget:                 "target",
-	generator.FieldGzip:                   "gzip",
-	generator.FieldBase64:                 "base64",
-	generator.FieldKeyType:                "key_type",
-	generator.FieldCertValidity:           "cert_validity",
-	generator.FieldCAValidity:             "ca_validity",
-	generator.FieldCA:                     "ca",
-}
-
-// attribute says a field the way HCL does.
+// attribute says a field the way HCL does: in the vocabulary every front
+// end but the CLI shares, except the machine's name, which is
+// machine_name here because Packer's own blocks have a name.
 func attribute(field string) string {
-	if a, ok := attributes[field]; ok {
-		return a
+	if field == generator.FieldName {
+		return "machine_name"
 	}
-	return field
+	return settings.Attribute(field)
 }
 
 // AttrError is a problem with one attribute of a dockbake block.
