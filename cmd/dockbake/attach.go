@@ -2,23 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dockbake/dockbake/generator"
+	attachpkg "github.com/dockbake/dockbake/internal/attach"
 	"github.com/dockbake/dockbake/internal/deliver"
 	"github.com/dockbake/dockbake/store"
 )
@@ -54,35 +49,21 @@ func attach(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if c.Duration("timeout") <= 0 {
+		return withHint(fmt.Errorf("--timeout %q: not a positive duration", c.Duration("timeout")), "write it as 5m")
+	}
 	s, err := openStore(c, p)
 	if err != nil {
 		return err
 	}
-	a, err := beginAttach(c, s, name)
-	if err != nil {
-		return err
-	}
-	defer a.Release()
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, c.Duration("timeout"))
 	defer cancel()
-	req, err := deliveryRequest(c, p, s, a)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	st, err := deliver.Deliver(ctx, req)
+	m, err := attachpkg.Run(ctx, attachRequest(c, p, s, name))
 	if err != nil {
-		if ctx.Err() != nil {
-			err = errors.Join(ctx.Err(), err)
-		}
-		return attachError(c, name, req.Addr, st, err)
-	}
-	m, err := a.Commit()
-	if err != nil {
-		return withHint(fmt.Errorf("machine %q: the host at %s serves the new certificate, but recording it failed: %w", name, req.Addr, err),
-			"run dockbake attach %s again with the same addresses", name)
+		return attachFailed(c, name, err)
 	}
 	fmt.Fprintf(p.stderr, "Attached machine %s at %s (new certificate served after %.1f s)\n", name, m.Spec.URL(), time.Since(start).Seconds())
 	if err := verifyAttached(ctx, c, p, s, m); err != nil {
@@ -95,69 +76,36 @@ func attach(c *cli.Context, p *proc) error {
 	return nil
 }
 
-// beginAttach checks the flags and starts the store's side of the attach.
-func beginAttach(c *cli.Context, s *store.Store, name string) (*store.Attaching, error) {
-	if c.Duration("timeout") <= 0 {
-		return nil, withHint(fmt.Errorf("--timeout %q: not a positive duration", c.Duration("timeout")), "write it as 5m")
+// attachRequest is the attach the flags ask for.
+func attachRequest(c *cli.Context, p *proc, s *store.Store, name string) attachpkg.Request {
+	r := attachpkg.Request{
+		Store: s, Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port"),
+		From: c.String("from"), Force: c.Bool("force"), ToolVersion: toolVersion(),
+		Progress: func(format string, args ...any) { notef(p.stderr, format, args...) },
+		SpoolDir: c.String("test-spool-dir"),
 	}
-	req := store.AttachRequest{Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port")}
-	var a *store.Attaching
-	var err error
-	if from := c.String("from"); from != "" {
-		a, err = s.BeginAttachFrom(store.AttachFromRequest{AttachRequest: req, Template: from, ToolVersion: toolVersion()})
-		if errors.Is(err, store.ErrExists) {
-			return nil, withHint(err, "with --from, NAME is a new machine: pick a name the store does not have (dockbake ls)")
-		}
-	} else {
-		a, err = s.BeginAttach(req)
+	if c.String("test-server-cert") != "" {
+		r.Tamper = func(dr *deliver.Request) error { return testPair(c, dr) }
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, withHint(err, "dockbake ls lists the machines")
-	case errors.Is(err, store.ErrAttaching):
-		return nil, withHint(err, "wait for the other attach of %s to end, then check with dockbake verify %s", name, name)
-	case err != nil:
-		return nil, withHint(err, "dockbake attach %s --ip ADDRESS, with the address the host got", name)
-	}
-	return a, nil
+	return r
 }
 
-// deliveryRequest pins the host to the certificate the store holds for it
-// and makes the delivery of the fresh key pair.
-func deliveryRequest(c *cli.Context, p *proc, s *store.Store, a *store.Attaching) (deliver.Request, error) {
-	m := a.Machine
-	old, err := a.OldServer()
-	if err != nil {
-		return deliver.Request{}, err
+// attachFailed gives a failed attach its hint.
+func attachFailed(c *cli.Context, name string, err error) error {
+	var ae *attachpkg.Error
+	switch {
+	case errors.As(err, &ae):
+		return attachError(c, name, ae.Addr, ae.Err)
+	case errors.Is(err, attachpkg.ErrNotRecorded):
+		return withHint(err, "run dockbake attach %s again with the same addresses", name)
+	case errors.Is(err, store.ErrExists) && c.String("from") != "":
+		return withHint(err, "with --from, NAME is a new machine: pick a name the store does not have (dockbake ls)")
+	case errors.Is(err, store.ErrNotFound):
+		return withHint(err, "dockbake ls lists the machines")
+	case errors.Is(err, store.ErrAttaching):
+		return withHint(err, "wait for the other attach of %s to end, then check with dockbake verify %s", name, name)
 	}
-	cf := m.ClientFiles()
-	client, err := tls.LoadX509KeyPair(cf.Cert, cf.Key)
-	if err != nil {
-		return deliver.Request{}, withHint(fmt.Errorf("machine %q: reading its client certificate: %w", m.Name, err), "dockbake regenerate-certs %s --client makes a new one", m.Name)
-	}
-	key, err := a.Server.KeyPEM()
-	if err != nil {
-		return deliver.Request{}, err
-	}
-	next, err := newClientCert(a)
-	if err != nil {
-		return deliver.Request{}, err
-	}
-	r := deliver.Request{
-		Addr: net.JoinHostPort(a.Spec.Address(), strconv.Itoa(a.Spec.Port)),
-		Pin: deliver.Pin{Servers: []*x509.Certificate{old}, Client: client, Next: next, Owner: func(fp string) string {
-			if o := s.ServerOwner(fp); o != m.Name {
-				return o
-			}
-			return ""
-		}},
-		Delivery: generator.Delivery{ID: deliveryID(), CACert: a.CACert, ServerCert: a.Server.CertPEM(), ServerKey: key},
-		New:      a.Server.Cert,
-		SpoolDir: c.String("test-spool-dir"),
-		Force:    c.Bool("force"),
-		Progress: func(format string, args ...any) { notef(p.stderr, format, args...) },
-	}
-	return r, testPair(c, &r)
+	return withHint(err, "dockbake attach %s --ip ADDRESS, with the address the host got", name)
 }
 
 // testPair replaces the delivered pair by --test-server-cert and
@@ -165,9 +113,6 @@ func deliveryRequest(c *cli.Context, p *proc, s *store.Store, a *store.Attaching
 // rollback. The certificate is pinned by its DER alone, so one that Go
 // cannot parse (a secp256k1 key) works too.
 func testPair(c *cli.Context, r *deliver.Request) error {
-	if c.String("test-server-cert") == "" {
-		return nil
-	}
 	cert, err := os.ReadFile(c.String("test-server-cert"))
 	if err != nil {
 		return err
@@ -182,28 +127,6 @@ func testPair(c *cli.Context, r *deliver.Request) error {
 	}
 	r.Delivery.ServerCert, r.Delivery.ServerKey, r.New = cert, key, &x509.Certificate{Raw: block.Bytes}
 	return nil
-}
-
-// newClientCert is the new machine's client certificate of attach
-// --from, for the host once it trusts only the new CA; nil otherwise.
-func newClientCert(a *store.Attaching) (*tls.Certificate, error) {
-	p := a.NewClient()
-	if p == nil {
-		return nil, nil
-	}
-	key, err := p.KeyPEM()
-	if err != nil {
-		return nil, err
-	}
-	c, err := tls.X509KeyPair(p.CertPEM(), key)
-	return &c, err
-}
-
-// deliveryID is a time stamp and a random suffix, e.g. 20260301T101500Z-3f9a.
-func deliveryID() string {
-	var b [2]byte
-	rand.Read(b[:])
-	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
 // verifyAttached runs verify's checks against the machine as recorded.

@@ -14,7 +14,7 @@ import (
 
 // attachError turns a failed delivery into a message that names the
 // machine, the address and the fix. The store is unchanged in every case.
-func attachError(c *cli.Context, name, addr string, st generator.Status, err error) error {
+func attachError(c *cli.Context, name, addr string, err error) error {
 	var pe *deliver.PinError
 	var oe *deliver.OutcomeError
 	switch {
