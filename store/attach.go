@@ -88,22 +88,30 @@ func (s *Store) beginAttach(req AttachRequest, lockName string) (*Attaching, err
 	return a, nil
 }
 
-// lock creates the machine's attach lock file exclusively. A file rather
-// than flock(2): an attach lasts minutes, over a network, and must not
-// hold the store's lock, which every reader waits for.
+// lock takes the machine's delivery lock for the attach.
 func (a *Attaching) lock(name string) error {
-	path := filepath.Join(a.store.Root, ".attach-"+name)
+	path, err := a.store.lockDelivery(name)
+	a.lockPath = path
+	return err
+}
+
+// lockDelivery creates the delivery lock file of machine name
+// exclusively and returns its path: one attach or applied rotation of a
+// machine at a time. A file rather than flock(2): a delivery lasts
+// minutes, over a network, and must not hold the store's lock, which
+// every reader waits for.
+func (s *Store) lockDelivery(name string) (string, error) {
+	path := filepath.Join(s.Root, ".attach-"+name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyMode)
 	if os.IsExist(err) {
-		return fmt.Errorf("machine %q: %w (if no other dockbake attach is running, remove %s)", name, ErrAttaching, path)
+		return "", fmt.Errorf("machine %q: %w (if no other dockbake attach or regenerate-certs --apply is running, remove %s)", name, ErrAttaching, path)
 	}
 	if err != nil {
-		return fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
+		return "", fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
 	}
 	fmt.Fprintf(f, "%d\n", os.Getpid())
 	f.Close()
-	a.lockPath = path
-	return nil
+	return path, nil
 }
 
 // issue makes the fresh server key pair, signed by the machine's CA.

@@ -103,7 +103,7 @@ func (a *Attaching) stageNew(host, client string) error {
 	if err := f.writePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
 		return err
 	}
-	if err := f.writeClient(client, a.ca, a.client); err != nil {
+	if err := f.writeClient(client, a.ca.CertPEM(), a.client); err != nil {
 		return err
 	}
 	return f.writeRecord(host, a.store.newRecord(a.Spec, a.toolVersion, "", a.ca, a.Server))

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -22,6 +24,82 @@ func checkCA(rec *Record, path string, certPEM []byte) (*x509.Certificate, error
 		return nil, &CorruptError{Path: path, Err: errors.New("CA certificate does not match the fingerprint in the machine record")}
 	}
 	return ca, nil
+}
+
+// checkTrust parses the CA bundle that the clients and the host of the
+// machine with record rec trust, read from path: the machine's CA and,
+// during a two-step rotation, the next one, in that order and nothing
+// else, each checked against rec.
+func checkTrust(rec *Record, path string, bundle []byte) ([]*x509.Certificate, error) {
+	want := []string{rec.CAFingerprint}
+	if rec.NextCAFingerprint != "" {
+		want = append(want, rec.NextCAFingerprint)
+	}
+	var cas []*x509.Certificate
+	rest := bundle
+	for len(bytes.TrimSpace(rest)) > 0 {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return nil, &CorruptError{Path: path, Err: errors.New("not a PEM certificate bundle")}
+		}
+		c, err := pki.ParseCertificate(pem.EncodeToMemory(block))
+		if err != nil {
+			return nil, &CorruptError{Path: path, Err: err}
+		}
+		cas = append(cas, c)
+	}
+	if len(cas) != len(want) {
+		return nil, &CorruptError{Path: path, Err: fmt.Errorf("holds %d CA certificates, the machine record %d", len(cas), len(want))}
+	}
+	for i, c := range cas {
+		if pki.Fingerprint(c) != want[i] {
+			return nil, &CorruptError{Path: path, Err: errors.New("CA certificate does not match the fingerprint in the machine record")}
+		}
+	}
+	return cas, nil
+}
+
+// nextCAPair loads the CA that takes over in a two-step rotation of
+// machine m, from its host directory dir (or where it is staged).
+func (s *Store) nextCAPair(m *Machine, dir string) (*pki.Pair, error) {
+	f := s.files()
+	certPEM, err := f.readFile(filepath.Join(dir, nextCACertFile))
+	if err != nil {
+		return nil, &CorruptError{Path: dir, Err: fmt.Errorf("machine %q: its next CA is missing: %w", m.Name, err)}
+	}
+	keyPEM, err := f.readFile(filepath.Join(dir, nextCAKeyFile))
+	if err != nil {
+		return nil, &CorruptError{Path: dir, Err: fmt.Errorf("machine %q: its next CA key is missing: %w", m.Name, err)}
+	}
+	ca, err := pki.LoadPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, &CorruptError{Path: dir, Err: err}
+	}
+	if pki.Fingerprint(ca.Cert) != m.NextCAFingerprint {
+		return nil, &CorruptError{Path: dir, Err: errors.New("next CA certificate does not match the fingerprint in the machine record")}
+	}
+	return ca, nil
+}
+
+// clientCA is the CA that issues machine m's client certificates: its CA,
+// or during a two-step rotation the one that takes over, so that a client
+// certificate issued meanwhile keeps working after the finish.
+func (s *Store) clientCA(m *Machine) (*pki.Pair, error) {
+	if m.Rotating() {
+		return s.nextCAPair(m, m.HostDir)
+	}
+	return s.caPair(m)
+}
+
+// trustPEM is the CA bundle of machine m for clients and the host, as it
+// is in the store, checked against the record.
+func (m *Machine) trustPEM() ([]byte, error) {
+	r, err := m.file(func(f *snapshot) fileRead { return f.caCert })
+	if err != nil {
+		return nil, err
+	}
+	_, err = checkTrust(&m.Record, r.path, r.data)
+	return r.data, err
 }
 
 // caPair loads the CA that signs machine m's certificates, key and all,

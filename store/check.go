@@ -60,13 +60,27 @@ func (s *Store) problems(m *Machine) []error {
 		if _, err := m.CACert(); err != nil {
 			ps = append(ps, damage(m.files.caCert.path, err))
 		}
-		ps = append(ps, checkPair(m.files.clientCert, m.files.clientKey, caCert)...)
+		ps = append(ps, checkPair(m.files.clientCert, m.files.clientKey, s.checkClientCA(m, caCert, &ps))...)
 	}
 	ps = append(ps, checkPair(m.files.serverCert, m.files.serverKey, caCert)...)
 	if _, err := readClients(f, filepath.Join(m.HostDir, clientsDir)); err != nil {
 		ps = append(ps, damage(filepath.Join(m.HostDir, clientsDir), err))
 	}
 	return ps
+}
+
+// checkClientCA is the CA that must have issued m's client certificate:
+// its CA, or during a two-step rotation the next one, which it checks.
+func (s *Store) checkClientCA(m *Machine, ca *x509.Certificate, ps *[]error) *x509.Certificate {
+	if !m.Rotating() {
+		return ca
+	}
+	next, err := s.nextCAPair(m, m.HostDir)
+	if err != nil {
+		*ps = append(*ps, err)
+		return nil
+	}
+	return next.Cert
 }
 
 // checkPair checks a certificate and its key as read in a snapshot, and

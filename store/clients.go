@@ -73,7 +73,11 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	ca, err := s.caPair(m)
+	ca, err := s.clientCA(m)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := m.trustPEM()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +88,7 @@ func (s *Store) AddClient(req ClientRequest) (*IssuedClient, error) {
 	if err := s.putRecord(req, record, p.CertPEM()); err != nil {
 		return nil, err
 	}
-	if err := f.writeClientDir(req.Dir, ca, p, req.Force); err != nil {
+	if err := f.writeClientDir(req.Dir, trust, p, req.Force); err != nil {
 		// Take the record back: no certificate was handed out.
 		return nil, errors.Join(err, s.putRecord(req, record, old))
 	}
@@ -202,7 +206,7 @@ func ParseClientRecord(data []byte) (*x509.Certificate, error) {
 // ca.pem, cert.pem and key.pem (0600) in a 0700 directory. The directory is
 // staged next to dir and put in place in one step; an existing dir is
 // replaced only with force. Nothing is left behind on failure.
-func (f files) writeClientDir(dir string, ca, p *pki.Pair, force bool) error {
+func (f files) writeClientDir(dir string, trust []byte, p *pki.Pair, force bool) error {
 	if err := f.checkClientDir(dir, force); err != nil {
 		return err
 	}
@@ -216,7 +220,7 @@ func (f files) writeClientDir(dir string, ca, p *pki.Pair, force bool) error {
 		return err
 	}
 	defer f.removeAll(tmp)
-	if err := f.writeClient(tmp, ca, p); err != nil {
+	if err := f.writeClient(tmp, trust, p); err != nil {
 		return err
 	}
 	if err := f.disk.SyncDir(tmp); err != nil {

@@ -120,6 +120,13 @@ func faultScenarios() []faultScenario {
 		{name: "regenerate-certs --client", setup: create("web1"), run: rotate(RotateRequest{Name: "web1", Client: true})},
 		{name: "regenerate-certs --ca", setup: withAlice("web1"), run: rotate(RotateRequest{Name: "web1", CA: true})},
 		{name: "regenerate-certs --ca off a shared CA", setup: create("web1@fleet", "f2@fleet"), run: rotate(RotateRequest{Name: "web1", CA: true})},
+		{name: "regenerate-certs --ca --apply (start)", setup: withAlice("web1"), run: rotate(RotateRequest{Name: "web1", StartCA: true})},
+		{name: "regenerate-certs --ca --finish", setup: func(s *Store, out string) error {
+			if err := withAlice("web1@fleet", "f2@fleet")(s, out); err != nil {
+				return err
+			}
+			return rotate(RotateRequest{Name: "web1", StartCA: true})(s, out)
+		}, run: rotate(RotateRequest{Name: "web1", FinishCA: true})},
 		{name: "rm", setup: withAlice("web1", "keep"), run: func(s *Store, _ string) error { return s.Remove("web1") }},
 		{name: "rm on a shared CA", setup: create("web1@fleet", "f2@fleet"), run: func(s *Store, _ string) error { return s.Remove("web1") }},
 		{name: "client add", setup: create("web1"), halfway: true, run: func(s *Store, out string) error {
@@ -355,7 +362,7 @@ func strayFiles(root string) []string {
 		}
 		rel, _ := filepath.Rel(root, path)
 		parts := strings.Split(filepath.ToSlash(rel), "/")
-		ok := len(parts) == 3 && (parts[0] == "hosts" && (parts[2] == serverKeyFile || parts[2] == caKeyFile) ||
+		ok := len(parts) == 3 && (parts[0] == "hosts" && (parts[2] == serverKeyFile || parts[2] == caKeyFile || parts[2] == nextCAKeyFile) ||
 			parts[0] == "machines" && parts[2] == ClientKeyFile || parts[0] == "cas" && parts[2] == caKeyFile)
 		if !ok {
 			problems = append(problems, "a key out of place: "+rel)

@@ -121,7 +121,7 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 	if err := f.writePair(host, serverCertFile, serverKeyFile, srv); err != nil {
 		return err
 	}
-	if err := f.writeClient(client, ca, cli); err != nil {
+	if err := f.writeClient(client, ca.CertPEM(), cli); err != nil {
 		return err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
@@ -152,9 +152,9 @@ func (s *Store) machineCA(t *txn, req CreateRequest, host string) (*pki.Pair, er
 }
 
 // writeClient writes a DOCKER_CERT_PATH directory's files into dir: the
-// certificate (never the key) of ca and the client key pair.
-func (f files) writeClient(dir string, ca, client *pki.Pair) error {
-	if err := f.writeNew(filepath.Join(dir, ClientCAFile), ca.CertPEM(), certMode); err != nil {
+// CA bundle trust (certificates, never a key) and the client key pair.
+func (f files) writeClient(dir string, trust []byte, client *pki.Pair) error {
+	if err := f.writeNew(filepath.Join(dir, ClientCAFile), trust, certMode); err != nil {
 		return err
 	}
 	return f.writePair(dir, ClientCertFile, ClientKeyFile, client)

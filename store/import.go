@@ -185,7 +185,7 @@ func (b *ImportBatch) stage(req ImportRequest) error {
 	if err := f.writePair(host, serverCertFile, serverKeyFile, req.Server); err != nil {
 		return err
 	}
-	if err := f.writeClient(client, req.CAPair, req.Client); err != nil {
+	if err := f.writeClient(client, req.CAPair.CertPEM(), req.Client); err != nil {
 		return err
 	}
 	rec := b.s.newRecord(req.Spec, req.ToolVersion, req.CA, req.CAPair, req.Server)

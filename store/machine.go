@@ -30,6 +30,10 @@ const (
 	caKeyFile      = "ca-key.pem"
 	serverCertFile = "server.pem"
 	serverKeyFile  = "server-key.pem"
+	// The CA that takes over in a two-step CA rotation, in the host
+	// directory until FinishCA makes it the machine's CA.
+	nextCACertFile = "ca-next.pem"
+	nextCAKeyFile  = "ca-next-key.pem"
 )
 
 // Record is a machine's machine.json: everything about the machine that is
@@ -44,8 +48,12 @@ type Record struct {
 	// CAFingerprint is the SHA-256 fingerprint of the machine's CA
 	// certificate. Every copy of the CA certificate that is read is checked
 	// against it.
-	CAFingerprint string      `json:"ca_fingerprint"`
-	KeyType       pki.KeyType `json:"key_type"`
+	CAFingerprint string `json:"ca_fingerprint"`
+	// NextCAFingerprint is set while the machine's CA is being replaced in
+	// two steps (StartCA, then FinishCA): the fingerprint of the CA that
+	// takes over. Meanwhile the host and the clients trust both CAs.
+	NextCAFingerprint string      `json:"next_ca_fingerprint,omitempty"`
+	KeyType           pki.KeyType `json:"key_type"`
 	// Spec is the machine's spec, strictly decoded and validated whenever
 	// the record is loaded.
 	Spec generator.Spec `json:"spec"`
@@ -113,7 +121,7 @@ func (m *Machine) HostCerts() (*generator.HostCerts, error) {
 	if _, err := pki.LoadPair(f.serverCert.data, f.serverKey.data); err != nil {
 		return nil, &CorruptError{Path: m.HostDir, Err: err}
 	}
-	if _, err := checkCA(&m.Record, f.caCert.path, f.caCert.data); err != nil {
+	if _, err := checkTrust(&m.Record, f.caCert.path, f.caCert.data); err != nil {
 		return nil, err
 	}
 	return &generator.HostCerts{CACert: f.caCert.data, ServerCert: f.serverCert.data, ServerKey: f.serverKey.data}, nil
@@ -130,14 +138,30 @@ func (m *Machine) Plan() (*generator.Plan, error) {
 }
 
 // CACert returns the certificate of the machine's CA, as its clients trust
-// it, checked against the fingerprint in the record.
+// it, checked against the fingerprint in the record. During a two-step CA
+// rotation it is the CA being replaced, which still signs the server
+// certificate; TrustedCAs has both.
 func (m *Machine) CACert() (*x509.Certificate, error) {
+	cas, err := m.TrustedCAs()
+	if err != nil {
+		return nil, err
+	}
+	return cas[0], nil
+}
+
+// TrustedCAs returns the CAs the machine's host and clients trust: its CA
+// and, during a two-step CA rotation, the one that takes over, each
+// checked against the record.
+func (m *Machine) TrustedCAs() ([]*x509.Certificate, error) {
 	r, err := m.file(func(f *snapshot) fileRead { return f.caCert })
 	if err != nil {
 		return nil, err
 	}
-	return checkCA(&m.Record, r.path, r.data)
+	return checkTrust(&m.Record, r.path, r.data)
 }
+
+// Rotating reports whether a two-step CA rotation is under way.
+func (m *Machine) Rotating() bool { return m.NextCAFingerprint != "" }
 
 // ServerCert returns the machine's server certificate.
 func (m *Machine) ServerCert() (*x509.Certificate, error) {

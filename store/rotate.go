@@ -23,7 +23,16 @@ type RotateRequest struct {
 	Client bool
 	// CA asks for a new CA of the machine's own, which implies new server
 	// and client certificates. A machine on a shared CA leaves it.
-	CA           bool
+	CA bool
+	// StartCA begins a two-step CA rotation for a running host: a new CA
+	// of the machine's own that issues a new client certificate, while the
+	// server certificate stays on the old CA and host and clients trust
+	// both. Teammates' certificates keep working until FinishCA.
+	StartCA bool
+	// FinishCA ends it: the new CA signs the server certificate and is
+	// the only one trusted; the old CA's key is deleted (a shared CA, which
+	// other machines keep, is left instead).
+	FinishCA     bool
 	CertValidity time.Duration
 	CAValidity   time.Duration
 }
@@ -45,6 +54,12 @@ type Rotation struct {
 	// Orphaned are the extra client certificates (client add) that the
 	// new CA no longer accepts.
 	Orphaned []ClientInfo
+	// Pending, for StartCA, are the extra client certificates that work
+	// until FinishCA and not after: their holders need new ones.
+	Pending []ClientInfo
+	// Started and Finished tell a StartCA and a FinishCA apart from a
+	// one-step new CA.
+	Started, Finished bool
 }
 
 // Rotate issues new certificates for a machine. Everything is staged and
@@ -98,10 +113,70 @@ func (s *Store) StageRotate(req RotateRequest) (*Change, error) {
 // stageRotation stages machine m with the certificates req asks for in
 // host and client, and notes in rot what it replaced.
 func (s *Store) stageRotation(m *Machine, req RotateRequest, host, client string, rot *Rotation) error {
-	ca, err := s.caPair(m)
+	k, err := s.issueRotation(m, req)
 	if err != nil {
 		return err
 	}
+	return s.stageKeys(m, req, k, host, client, rot)
+}
+
+// rotationKeys are the key pairs a rotation issues, made before anything
+// is staged: a rotation delivered to a running host (PrepareRotate) holds
+// them in memory while the host takes them, and stages the same ones.
+type rotationKeys struct {
+	// newCA is the CA a new CA or a started rotation makes.
+	newCA *pki.Pair
+	// signer is the CA that signs the server certificate.
+	signer *pki.Pair
+	server *pki.Pair
+	// client is the new client pair, nil when the client certificate is
+	// kept.
+	client *pki.Pair
+}
+
+// issueRotation checks req against machine m and issues its key pairs.
+func (s *Store) issueRotation(m *Machine, req RotateRequest) (*rotationKeys, error) {
+	if err := checkCAStep(m, req); err != nil {
+		return nil, err
+	}
+	k := &rotationKeys{}
+	var err error
+	if k.signer, err = s.caPair(m); err != nil {
+		return nil, err
+	}
+	clientCA := k.signer
+	if m.Rotating() {
+		if clientCA, err = s.nextCAPair(m, m.HostDir); err != nil {
+			return nil, err
+		}
+	}
+	if req.CA || req.StartCA {
+		if k.newCA, err = pki.NewCA("dockbake CA for "+m.Name, pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CAValidity}); err != nil {
+			return nil, err
+		}
+		clientCA = k.newCA
+	}
+	if req.CA || req.FinishCA {
+		k.signer = clientCA
+	}
+	spec := m.Spec
+	if req.Spec != nil {
+		spec = *req.Spec
+	}
+	o := pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CertValidity}
+	if k.server, err = k.signer.IssueServer(m.Name, spec.SANs(), o); err != nil {
+		return nil, err
+	}
+	if req.Client || req.CA || req.StartCA {
+		if k.client, err = clientCA.IssueClient(m.Name+" client", o); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// stageKeys stages machine m with the key pairs k in host and client.
+func (s *Store) stageKeys(m *Machine, req RotateRequest, k *rotationKeys, host, client string, rot *Rotation) error {
 	if req.Spec != nil {
 		m.Spec = *req.Spec
 	}
@@ -112,12 +187,19 @@ func (s *Store) stageRotation(m *Machine, req RotateRequest, host, client string
 	if err := f.copyDir(m.ClientDir, client); err != nil {
 		return err
 	}
-	if req.CA {
-		if ca, err = s.stageNewCA(m, req, host, client, rot); err != nil {
-			return err
-		}
+	var err error
+	switch {
+	case req.CA:
+		err = s.stageNewCA(m, k.newCA, host, client, rot)
+	case req.StartCA:
+		err = s.stageStartCA(m, k, host, client, rot)
+	case req.FinishCA:
+		err = s.stageFinishCA(m, k.signer, host, client, rot)
 	}
-	if err := s.stageLeaves(m, req, ca, host, client, rot); err != nil {
+	if err != nil {
+		return err
+	}
+	if err := s.stageLeaves(k, host, client, rot); err != nil {
 		return err
 	}
 	return f.writeRecord(host, &m.Record)
@@ -138,53 +220,41 @@ func checkRotatedSpec(req RotateRequest) error {
 	return nil
 }
 
-// stageNewCA writes a new CA of the machine's own into the staged
+// stageNewCA writes ca, a new CA of the machine's own, into the staged
 // directories and notes who loses access.
-func (s *Store) stageNewCA(m *Machine, req RotateRequest, host, client string, rot *Rotation) (*pki.Pair, error) {
-	ca, err := pki.NewCA("dockbake CA for "+m.Name, pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CAValidity})
-	if err != nil {
-		return nil, err
-	}
+func (s *Store) stageNewCA(m *Machine, ca *pki.Pair, host, client string, rot *Rotation) error {
 	f := s.files()
 	if err := f.replacePair(host, caCertFile, caKeyFile, ca); err != nil {
-		return nil, err
+		return err
 	}
 	if err := f.replaceFile(filepath.Join(client, ClientCAFile), ca.CertPEM(), certMode); err != nil {
-		return nil, err
+		return err
 	}
+	var err error
 	if rot.Orphaned, err = readClients(f, filepath.Join(host, clientsDir)); err != nil {
-		return nil, err
+		return err
 	}
 	rot.CA, rot.LeftCA = ca.Cert, m.CA
 	m.CA, m.CAFingerprint = "", pki.Fingerprint(ca.Cert)
-	return ca, nil
+	return nil
 }
 
-// stageLeaves issues the new server certificate and, if asked or forced by
-// a new CA, the new client certificate.
-func (s *Store) stageLeaves(m *Machine, req RotateRequest, ca *pki.Pair, host, client string, rot *Rotation) error {
-	o := pki.Options{KeyType: m.KeyType, Now: s.now, Validity: req.CertValidity}
-	srv, err := ca.IssueServer(m.Name, m.Spec.SANs(), o)
-	if err != nil {
-		return err
-	}
+// stageLeaves writes the new server pair and, if there is one, the new
+// client pair.
+func (s *Store) stageLeaves(k *rotationKeys, host, client string, rot *Rotation) error {
 	f := s.files()
-	if err := f.replacePair(host, serverCertFile, serverKeyFile, srv); err != nil {
+	if err := f.replacePair(host, serverCertFile, serverKeyFile, k.server); err != nil {
 		return err
 	}
-	rot.Server = srv.Cert
-	if !req.Client && !req.CA {
+	rot.Server = k.server.Cert
+	if k.client == nil {
 		return nil
 	}
 	if old, err := f.readFile(filepath.Join(client, ClientCertFile)); err == nil {
 		rot.OldClient, _ = pki.ParseCertificate(old)
 	}
-	cli, err := ca.IssueClient(m.Name+" client", o)
-	if err != nil {
-		return err
-	}
-	rot.Client = cli.Cert
-	return f.replacePair(client, ClientCertFile, ClientKeyFile, cli)
+	rot.Client = k.client.Cert
+	return f.replacePair(client, ClientCertFile, ClientKeyFile, k.client)
 }
 
 // replacePair replaces a certificate and its key in a staging directory.

@@ -348,6 +348,7 @@ func TestAttachRealDockerd(t *testing.T) {
 			t.Errorf("attach again: %v\n%s", err, stderr)
 		}
 	})
+	t.Run("regenerate-certs --apply, and a CA rotation in two steps", func(t *testing.T) { applyRotations(t, bin, store, port, host) })
 }
 
 // attachInterrupted: an attach cut short by SIGINT (Ctrl-C) while it

@@ -104,7 +104,16 @@ type clientRow struct {
 	Issued      time.Time `json:"issued"`
 	Expires     time.Time `json:"expires"`
 	DaysLeft    int       `json:"days_left"`
-	Status      string    `json:"status"`
+	// CA is the SHA-256 fingerprint of the CA that issued it, empty when
+	// no CA the host trusts did.
+	CA string `json:"ca"`
+	// CARole says which CA that is: "current", "next" (during a CA
+	// rotation) or "" (none the host trusts).
+	CARole string `json:"ca_role"`
+	// Accepted tells whether the host, as the store last configured it,
+	// accepts the certificate now.
+	Accepted bool   `json:"accepted"`
+	Status   string `json:"status"`
 }
 
 func clientList(c *cli.Context, p *proc) error {
@@ -116,7 +125,7 @@ func clientList(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
-	ca, err := m.CACert()
+	cas, err := m.TrustedCAs()
 	if err != nil {
 		return err
 	}
@@ -127,10 +136,10 @@ func clientList(c *cli.Context, p *proc) error {
 	now := s.Now()
 	rows := []clientRow{}
 	if own, err := m.ClientCert(); err == nil {
-		rows = append(rows, newClientRow("(own)", own, ca, now))
+		rows = append(rows, newClientRow(m.Name, "(own)", own, cas, now))
 	}
 	for _, cl := range clients {
-		rows = append(rows, newClientRow(cl.User, cl.Cert, ca, now))
+		rows = append(rows, newClientRow(m.Name, cl.User, cl.Cert, cas, now))
 	}
 	if format == "json" {
 		enc := json.NewEncoder(p.stdout)
@@ -138,24 +147,50 @@ func clientList(c *cli.Context, p *proc) error {
 		return enc.Encode(rows)
 	}
 	tw := tabwriter.NewWriter(p.stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "USER\tISSUED\tEXPIRES\tDAYS\tSTATUS")
+	fmt.Fprintln(tw, "USER\tCA\tISSUED\tEXPIRES\tDAYS\tACCEPTED\tSTATUS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", r.User, day(r.Issued), day(r.Expires), r.DaysLeft, r.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.User, clientCALabel(r), day(r.Issued), day(r.Expires), r.DaysLeft, yesNo(r.Accepted), r.Status)
 	}
 	return tw.Flush()
 }
 
-func newClientRow(user string, cert, ca *x509.Certificate, now time.Time) clientRow {
+// newClientRow describes cert, issued for machine name, against cas, the
+// CAs the host trusts: the current one and, during a CA rotation, the
+// next.
+func newClientRow(name, user string, cert *x509.Certificate, cas []*x509.Certificate, now time.Time) clientRow {
 	r := clientRow{User: user, Fingerprint: pki.Fingerprint(cert), Issued: cert.NotBefore.UTC(), Expires: cert.NotAfter.UTC(), DaysLeft: daysLeft(cert.NotAfter, now)}
+	for i, ca := range cas {
+		if cert.CheckSignatureFrom(ca) == nil {
+			r.CA, r.CARole = pki.Fingerprint(ca), []string{"current", "next"}[i]
+		}
+	}
+	r.Accepted = r.CA != "" && !now.After(cert.NotAfter)
 	switch {
-	case cert.CheckSignatureFrom(ca) != nil:
-		r.Status = "old CA: no longer accepted once the host runs the current user-data"
+	case r.CA == "":
+		r.Status = "not accepted: issued by a CA the host no longer trusts (or will not, once it runs the current user-data)"
 	case now.After(cert.NotAfter):
 		r.Status = "expired"
+	case len(cas) > 1 && r.CARole == "current":
+		r.Status = "accepted until the CA rotation ends (dockbake regenerate-certs " + name + " --ca --finish)"
 	case cert.NotAfter.Sub(now) < renewSoon:
 		r.Status = "expires soon"
 	default:
 		r.Status = "ok"
 	}
 	return r
+}
+
+// clientCALabel is the CA column: the role and the fingerprint's start.
+func clientCALabel(r clientRow) string {
+	if r.CA == "" {
+		return "(other)"
+	}
+	return r.CARole + " " + r.CA[:11]
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

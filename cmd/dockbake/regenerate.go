@@ -16,11 +16,19 @@ import (
 func regenerateCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:      "regenerate-certs",
-		Usage:     "issue a new server certificate (optionally a new client certificate or CA) and print the new user-data",
+		Usage:     "issue a new server certificate (optionally a new client certificate or CA): deliver it to the running host (--apply) or print new user-data",
 		ArgsUsage: "NAME",
-		Description: `Nothing on the host changes: it keeps its old certificates until it runs the new
-user-data, which cloud-init reads only on an instance's first boot. --ip and --dns
-replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
+		Description: `With --apply the new certificates go to the running host through its Docker API,
+at its recorded address, and are recorded only once the host serves them; its
+containers keep running. A new CA then goes in two steps, so nobody is locked out
+halfway: --ca --apply makes the host trust the old and the new CA while your
+client certificate moves to the new one (teammates: dockbake client add); --ca
+--finish then drops the old CA.
+
+Without --apply nothing on the host changes: it keeps its old certificates until
+it runs the new user-data printed here, which cloud-init reads only on an
+instance's first boot. --ip and --dns replace the recorded addresses (the first
+--ip is DOCKER_HOST's).`,
 		Flags: append(outputFlags(),
 			&cli.StringSliceFlag{Name: "ip", Usage: "new IP `ADDRESS` of the host (repeatable); replaces the recorded ones"},
 			&cli.StringSliceFlag{Name: "dns", Usage: "new DNS `NAME` of the host (repeatable); replaces the recorded ones"},
@@ -28,7 +36,11 @@ replace the recorded addresses (the first --ip is DOCKER_HOST's).`,
 			&cli.BoolFlag{Name: "ca", Usage: "also make a new CA: every client certificate of the old CA, teammates' included, stops working"},
 			&cli.StringFlag{Name: "cert-validity", Value: pki.FormatValidity(pki.DefaultCertValidity), Usage: "lifetime of the new certificates (`DAYS`d or a Go duration)"},
 			&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
-			&cli.BoolFlag{Name: "force", Usage: "do not ask before --ca, and replace an existing --output file"},
+			&cli.BoolFlag{Name: "apply", Usage: "deliver the new certificates to the running host instead of printing user-data"},
+			&cli.BoolFlag{Name: "finish", Usage: "the second step of --ca --apply: the host drops the old CA (implies --ca --apply)"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "with --apply, give up after `DURATION` (the host then keeps its certificates)"},
+			&cli.BoolFlag{Name: "force", Usage: "do not ask before --ca, replace an existing --output file; with --apply, deliver even where containers restart"},
+			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the host; for tests against a dockerd without the apply mechanism"},
 		),
 		Action: func(c *cli.Context) error { return regenerate(c, p) },
 	}
@@ -51,6 +63,9 @@ func regenerate(c *cli.Context, p *proc) error {
 	req, err := rotateRequest(c, m)
 	if err != nil {
 		return err
+	}
+	if c.Bool("apply") || c.Bool("finish") {
+		return regenerateApply(c, p, s, m, req)
 	}
 	if err := checkOutput(c); err != nil {
 		return err
@@ -85,8 +100,13 @@ func regenerate(c *cli.Context, p *proc) error {
 
 // rotateError gives a failed rotation its hint.
 func rotateError(s *store.Store, name string, err error) error {
-	if errors.Is(err, pki.ErrOutlivesCA) {
+	switch {
+	case errors.Is(err, pki.ErrOutlivesCA):
 		return withHint(err, "give a shorter --cert-validity, or add --ca for a new CA")
+	case errors.Is(err, store.ErrRotating):
+		return withHint(err, "finish it first: dockbake regenerate-certs %s --ca --finish", name)
+	case errors.Is(err, store.ErrNotRotating):
+		return withHint(err, "start one with: dockbake regenerate-certs %s --ca --apply", name)
 	}
 	return storeError(s, name, err)
 }
