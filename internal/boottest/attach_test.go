@@ -22,7 +22,9 @@ import (
 // docker CLI then reaches it through `dockbake env` alone, and a
 // container started before keeps running with the same PID. A delivery
 // the host cannot serve is rolled back first, with the host's reason, and
-// the old certificate still serves.
+// the old certificate still serves. Then regenerate-certs --apply moves
+// it to 127.0.0.3, and its CA is rotated in two steps, each without a
+// relaunch and with the container still running.
 func TestAttach(t *testing.T) {
 	t.Parallel()
 	openssl := testenv.LookPath(t, "openssl", "apt-get install openssl")
@@ -39,6 +41,8 @@ func TestAttach(t *testing.T) {
 	}
 	t.Run("a delivery the host cannot serve is rolled back", a.checkAttachRolledBack)
 	t.Run("attached to 127.0.0.2, docker works through dockbake env", a.checkAttached)
+	t.Run("regenerate-certs --ip 127.0.0.3 --apply moves it", a.checkApplyMoves)
+	t.Run("a CA rotation in two steps", a.checkCARotation)
 }
 
 func (a *afterBoot) checkAttachRolledBack(t *testing.T) {
