@@ -131,7 +131,7 @@ func testPair(c *cli.Context, r *deliver.Request) error {
 
 // verifyAttached runs verify's checks against the machine as recorded.
 func verifyAttached(ctx context.Context, c *cli.Context, p *proc, s *store.Store, m *store.Machine) error {
-	pb := &probe{proc: p, store: s, m: m, name: m.Name, host: m.Spec.Address(), port: m.Spec.Port, timeout: 10 * time.Second, now: s.Now(), certPath: m.ClientDir}
+	pb := &probe{proc: p, store: s, m: m, name: m.Name, host: m.Spec.Address(), port: m.Spec.Port, timeout: 10 * time.Second, now: s.Now(), certPath: m.ClientDir, spool: c.String("test-spool-dir")}
 	var err error
 	if pb.ca, err = m.CACert(); err != nil {
 		return err

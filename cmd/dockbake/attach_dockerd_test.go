@@ -301,6 +301,12 @@ func TestAttachRealDockerd(t *testing.T) {
 		if record("web1") != before {
 			t.Error("a rolled-back attach changed the store")
 		}
+		// verify reads the host's reason back.
+		out, stderr, err := runDockbake(bin, store, "verify", "web1", "--url", "tcp://127.0.0.1:"+port, "--test-spool-dir", host.spool)
+		if err != nil || !strings.Contains(out, "rolled-back: dockerd did not start with the delivered certificates") ||
+			!strings.Contains(out, "unsupported elliptic curve") || !strings.Contains(stderr, "runs its previous certificates") {
+			t.Errorf("verify after a rollback: %v\n%s\n%s", err, out, stderr)
+		}
 		if left := daemon.leftBehind(t); left != "" {
 			t.Errorf("left behind: %s", left)
 		}

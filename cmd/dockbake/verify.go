@@ -32,11 +32,15 @@ func verifyCommand(p *proc) *cli.Command {
 		Description: `Checks in order: the TCP connection, the TLS handshake with the client certificate,
 the server certificate's chain to the machine's CA, its names against the address
 dialed, expiry, the Docker API's /version, and that the host refuses a client
-without a certificate. The first failure stops it and says what fixes it.`,
+without a certificate. The first failure stops it and says what fixes it. Last, it
+reads through the Docker API what became of the newest delivery of attach or
+regenerate-certs --apply (a host that rolled one back says why); that step only
+warns, since the host then still runs its previous, working certificates.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "dial `tcp://HOST:PORT` instead of the machine's URL, e.g. the address clients use now"},
 			&cli.StringFlag{Name: "cert-path", Usage: "present the client certificate in `DIR` (e.g. one from client add) instead of the machine's"},
 			&cli.StringFlag{Name: "timeout", Value: "10s", Usage: "limit for each network step (a Go `DURATION`)"},
+			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the host; for tests against a dockerd without the apply mechanism"},
 		},
 		Action: func(c *cli.Context) error {
 			pb, err := newProbe(c, p)
@@ -63,6 +67,7 @@ type probe struct {
 	leaf     *x509.Certificate // the client certificate
 	certPath string
 	custom   bool // the client certificate is not the machine's own
+	spool    string
 }
 
 func newProbe(c *cli.Context, p *proc) (*probe, error) {
@@ -91,6 +96,7 @@ func newProbe(c *cli.Context, p *proc) (*probe, error) {
 	if dir := c.String("cert-path"); dir != "" {
 		pb.certPath, pb.custom = dir, true
 	}
+	pb.spool = c.String("test-spool-dir")
 	if pb.ca, err = m.CACert(); err != nil {
 		return nil, withHint(fmt.Errorf("machine %q: reading its CA certificate: %w", name, err), "dockbake rm --force %s and create it again", name)
 	}
@@ -170,7 +176,11 @@ func (p *probe) run(ctx context.Context) error {
 	if err := p.checkDocker(tc); err != nil {
 		return err
 	}
-	return p.checkAnonymous(ctx)
+	if err := p.checkAnonymous(ctx); err != nil {
+		return err
+	}
+	p.checkLastDelivery(ctx, server)
+	return nil
 }
 
 func (p *probe) dialFailed(err error) error {
