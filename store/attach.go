@@ -125,11 +125,11 @@ func (a *Attaching) issue(validity time.Duration) error {
 	if err != nil {
 		return err
 	}
-	hc, err := m.HostCerts()
+	trust, err := m.trustPEM() // not HostCerts: an attach-only machine has no server key
 	if err != nil {
 		return err
 	}
-	a.oldFP, a.CACert = pki.Fingerprint(old), hc.CACert
+	a.oldFP, a.CACert = pki.Fingerprint(old), trust
 	a.Server, err = ca.IssueServer(m.Name, a.Spec.SANs(), pki.Options{KeyType: m.KeyType, Now: a.store.now, Validity: validity})
 	return err
 }
@@ -183,7 +183,7 @@ func (a *Attaching) stageAttached(m *Machine, host, client string) error {
 	if err := f.replacePair(host, serverCertFile, serverKeyFile, a.Server); err != nil {
 		return err
 	}
-	m.Spec = a.Spec
+	m.Spec, m.ThrowawayServerKey = a.Spec, false
 	return f.writeRecord(host, &m.Record)
 }
 

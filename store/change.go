@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"path/filepath"
+)
 
 // Change is a change of the store staged in full and not yet made: a front
 // end renders and checks what it needs from Machine (the user-data, its
@@ -19,6 +22,7 @@ type Change struct {
 
 	s      *Store
 	t      *txn
+	host   string // the staged host directory
 	unlock func()
 }
 
@@ -36,7 +40,7 @@ func (s *Store) newChange(t *txn, unlock func(), name, host, client string) (*Ch
 		unlock()
 		return nil, err
 	}
-	return &Change{Machine: m, s: s, t: t, unlock: unlock}, nil
+	return &Change{Machine: m, s: s, t: t, host: host, unlock: unlock}, nil
 }
 
 // Commit makes the change and returns the machine read back from the
@@ -47,6 +51,9 @@ func (c *Change) Commit() (*Machine, error) {
 		return nil, errChangeDone
 	}
 	defer c.release()
+	if err := c.dropThrowaway(); err != nil {
+		return nil, err
+	}
 	if err := c.t.commit(); err != nil {
 		return nil, err
 	}
@@ -58,6 +65,20 @@ func (c *Change) Commit() (*Machine, error) {
 		c.Rotation.Machine = m
 	}
 	return m, nil
+}
+
+// dropThrowaway removes an attach-only machine's staged server key
+// before the commit: the front end has rendered the user-data from the
+// staged machine, which read it, and the store never keeps it.
+func (c *Change) dropThrowaway() error {
+	if !c.Machine.ThrowawayServerKey {
+		return nil
+	}
+	f := c.s.files()
+	if err := f.removeAll(filepath.Join(c.host, serverKeyFile)); err != nil {
+		return err
+	}
+	return f.disk.SyncDir(c.host)
 }
 
 // Discard drops a change that was not committed, keys and all, and

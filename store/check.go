@@ -62,7 +62,11 @@ func (s *Store) problems(m *Machine) []error {
 		}
 		ps = append(ps, checkPair(m.files.clientCert, m.files.clientKey, s.checkClientCA(m, caCert, &ps))...)
 	}
-	ps = append(ps, checkPair(m.files.serverCert, m.files.serverKey, caCert)...)
+	if m.ThrowawayServerKey {
+		ps = append(ps, checkCert(m.files.serverCert, caCert)...)
+	} else {
+		ps = append(ps, checkPair(m.files.serverCert, m.files.serverKey, caCert)...)
+	}
 	if _, err := readClients(f, filepath.Join(m.HostDir, clientsDir)); err != nil {
 		ps = append(ps, damage(filepath.Join(m.HostDir, clientsDir), err))
 	}
@@ -102,6 +106,22 @@ func checkPair(cert, key fileRead, ca *x509.Certificate) []error {
 	}
 	if _, err := pki.LoadPair(cert.data, key.data); err != nil {
 		return []error{damage(key.path, fmt.Errorf("is not the key of %s: %w", filepath.Base(cert.path), err))}
+	}
+	if ca != nil && c.CheckSignatureFrom(ca) != nil {
+		return []error{damage(cert.path, errors.New("is not issued by the machine's CA"))}
+	}
+	return nil
+}
+
+// checkCert checks a certificate without its key (an attach-only
+// machine's server certificate) and that ca, when known, issued it.
+func checkCert(cert fileRead, ca *x509.Certificate) []error {
+	if cert.err != nil {
+		return []error{damage(cert.path, cert.err)}
+	}
+	c, err := pki.ParseCertificate(cert.data)
+	if err != nil {
+		return []error{damage(cert.path, err)}
 	}
 	if ca != nil && c.CheckSignatureFrom(ca) != nil {
 		return []error{damage(cert.path, errors.New("is not issued by the machine's CA"))}

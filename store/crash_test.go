@@ -108,6 +108,12 @@ func faultScenarios() []faultScenario {
 	moved.IPs = []string{"198.51.100.7"}
 	return []faultScenario{
 		{name: "create", setup: create("keep"), run: create("web1")},
+		{name: "create --attach-only", setup: create("keep"), run: func(s *Store, _ string) error {
+			r := req("web1")
+			r.Spec.IPs, r.Spec.DNSNames, r.AttachOnly = nil, nil, true
+			_, err := s.Create(r)
+			return err
+		}},
 		{name: "create on a new shared CA", setup: create("keep"), run: create("web1@fleet")},
 		{name: "create on a shared CA", setup: create("f1@fleet"), run: create("web1@fleet")},
 		{name: "create --force", setup: withAlice("web1", "keep"), run: func(s *Store, _ string) error {

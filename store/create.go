@@ -24,7 +24,19 @@ type CreateRequest struct {
 	ToolVersion  string
 	// Force replaces an existing machine of the same name.
 	Force bool
+	// AttachOnly makes the server key a throwaway: it goes into the
+	// user-data rendered from the Change and is never kept in the store;
+	// the server certificate lives ThrowawayValidity; attach replaces
+	// both. The machine must have no address.
+	AttachOnly bool
 }
+
+// ThrowawayValidity is the lifetime of an attach-only machine's first
+// server certificate. attach pins the certificate's bytes, not its
+// validity, so a host that boots later is still attached; meanwhile
+// the key, which the metadata service hands to anything on the host that
+// asks, is good for little and for a day.
+const ThrowawayValidity = 24 * time.Hour
 
 // Create issues a machine's certificates, writes it into the store and
 // returns it as Load would.
@@ -52,6 +64,9 @@ func (s *Store) StageCreate(req CreateRequest) (*Change, error) {
 	}
 	if err := req.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("machine %q: %w", name, err)
+	}
+	if req.AttachOnly && req.Spec.Attached() {
+		return nil, &generator.FieldError{Field: generator.FieldIP, Value: req.Spec.Address(), Msg: "an attach-only machine gets its address at attach", Hint: "drop the addresses"}
 	}
 	unlock, err := s.lock()
 	if err != nil {
@@ -110,7 +125,11 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 		return err
 	}
 	name := req.Spec.Name
-	srv, err := ca.IssueServer(name, req.Spec.SANs(), leaf)
+	srvOpts := leaf
+	if req.AttachOnly {
+		srvOpts.Validity = ThrowawayValidity
+	}
+	srv, err := ca.IssueServer(name, req.Spec.SANs(), srvOpts)
 	if err != nil {
 		return err
 	}
@@ -125,6 +144,7 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 		return err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
+	rec.ThrowawayServerKey = req.AttachOnly
 	return f.writeRecord(host, rec)
 }
 

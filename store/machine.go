@@ -54,6 +54,9 @@ type Record struct {
 	// takes over. Meanwhile the host and the clients trust both CAs.
 	NextCAFingerprint string      `json:"next_ca_fingerprint,omitempty"`
 	KeyType           pki.KeyType `json:"key_type"`
+	// ThrowawayServerKey is set from an attach-only create until attach:
+	// the store never kept the server key, which only the user-data holds.
+	ThrowawayServerKey bool `json:"throwaway_server_key,omitempty"`
 	// Spec is the machine's spec, strictly decoded and validated whenever
 	// the record is loaded.
 	Spec generator.Spec `json:"spec"`
@@ -101,6 +104,10 @@ func ClientFilesIn(dir string) ClientFiles {
 // ClientFiles returns the paths of the machine's own client files.
 func (m *Machine) ClientFiles() ClientFiles { return ClientFilesIn(m.ClientDir) }
 
+// ErrThrowaway is asking for the host files of an attach-only machine
+// before its attach: its server key went into the user-data only.
+var ErrThrowaway = errors.New("its server key was a throwaway that only its user-data holds: attach it, or issue new user-data with regenerate-certs")
+
 // errNotLoaded is returned by the certificate accessors of a Machine that
 // was not read from a store.
 var errNotLoaded = errors.New("not loaded from a store")
@@ -113,6 +120,9 @@ func (m *Machine) HostCerts() (*generator.HostCerts, error) {
 		return nil, fmt.Errorf("machine %q: %w", m.Name, errNotLoaded)
 	}
 	f := m.files
+	if m.ThrowawayServerKey && f.serverKey.err != nil {
+		return nil, fmt.Errorf("machine %q: %w", m.Name, ErrThrowaway)
+	}
 	for _, r := range []fileRead{f.caCert, f.serverCert, f.serverKey} {
 		if r.err != nil {
 			return nil, fmt.Errorf("machine %q: %w", m.Name, r.err)

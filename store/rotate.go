@@ -202,6 +202,7 @@ func (s *Store) stageKeys(m *Machine, req RotateRequest, k *rotationKeys, host, 
 	if err := s.stageLeaves(k, host, client, rot); err != nil {
 		return err
 	}
+	m.ThrowawayServerKey = false // a new pair, kept
 	return f.writeRecord(host, &m.Record)
 }
 

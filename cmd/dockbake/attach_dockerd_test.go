@@ -223,7 +223,8 @@ func runDockbake(bin, store string, args ...string) (stdout, stderr string, err 
 }
 
 // TestAttachRealDockerd is attach's end-to-end proof for the API half: a
-// machine created without an address is refused by env, then attached to
+// machine created without an address (--attach-only: the store keeps no
+// server key) is refused by env, then attached to
 // a real dockerd (configured only by what dockbake rendered) through the
 // Docker API, with the host's part played by fakeHost; afterwards the
 // docker CLI works through dockbake env, and nothing is left behind. The
@@ -235,7 +236,8 @@ func TestAttachRealDockerd(t *testing.T) {
 	bin := buildDockbake(t)
 	store := filepath.Join(t.TempDir(), "store")
 	port := strconv.Itoa(freePort(t))
-	ud, _, err := runDockbake(bin, store, "create", "web1", "--port", port, "--os", "debian-12", "--install", "none")
+	// web1's first server key is a throwaway that only the user-data holds.
+	ud, _, err := runDockbake(bin, store, "create", "web1", "--attach-only", "--port", port, "--os", "debian-12", "--install", "none")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ func createCommand(p *proc) *cli.Command {
 		&cli.StringFlag{Name: "ca-validity", Value: pki.FormatValidity(pki.DefaultCAValidity), Usage: "lifetime of a new CA"},
 		&cli.StringFlag{Name: "ca", Usage: "share the CA `NAME` across machines (created on first use) instead of a CA per machine"},
 		&cli.BoolFlag{Name: "force", Usage: "replace an existing machine of the same name (new keys) and an existing --output file"},
+		&cli.BoolFlag{Name: "attach-only", Usage: "make the user-data's server key a throwaway: kept nowhere but the user-data, its certificate valid a day, replaced by dockbake attach (no --ip or --dns)"},
 	)...)
 	return &cli.Command{
 		Name:      "create",
@@ -88,13 +89,17 @@ func createRequest(c *cli.Context) (store.CreateRequest, error) {
 	if ca := c.String("ca"); ca != "" {
 		errs = appendErr(errs, store.ValidateName("CA", ca))
 	}
+	if c.Bool("attach-only") && spec.Attached() {
+		errs = append(errs, &generator.FieldError{Field: generator.FieldIP, Value: spec.Address(),
+			Msg: "an --attach-only machine gets its address at attach", Hint: "drop --ip and --dns, and run dockbake attach once the host is up"})
+	}
 	if len(errs) > 0 {
 		return store.CreateRequest{}, withHint(errors.Join(errs...), "dockbake create --help lists the flags")
 	}
 	return store.CreateRequest{
 		Spec: spec, CA: c.String("ca"), KeyType: kt,
 		CertValidity: certValidity, CAValidity: caValidity,
-		ToolVersion: toolVersion(), Force: c.Bool("force"),
+		ToolVersion: toolVersion(), Force: c.Bool("force"), AttachOnly: c.Bool("attach-only"),
 	}, nil
 }
 
@@ -174,6 +179,9 @@ func reportCreated(c *cli.Context, p *proc, m *store.Machine, out *stagedOutput)
 	}
 	fmt.Fprintf(p.stderr, "Created machine %s (%s) with %s\n", m.Name, url, ca)
 	fmt.Fprintf(p.stderr, "Client certificates: %s\n", m.ClientDir)
+	if srv, err := m.ServerCert(); err == nil && m.ThrowawayServerKey {
+		fmt.Fprintf(p.stderr, "Its server key is a throwaway: only this user-data holds it (the store keeps none), its certificate is valid until %s UTC, and dockbake attach replaces both.\n", srv.NotAfter.UTC().Format("2006-01-02 15:04"))
+	}
 	if err := out.finish(p); err != nil {
 		return withHint(err, "the machine is created: dockbake render %s -o FILE writes its user-data again", m.Name)
 	}
