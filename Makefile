@@ -62,7 +62,7 @@ boot-test:
 # Boot-to-TLS-ready seconds of both modes: median, min, max and their ratio.
 BENCH_BOOTS ?= 3
 bench-boot:
-	$(GO) test -run '^$$' -bench BootToTLS -benchtime $(BENCH_BOOTS)x -timeout 60m ./internal/boottest/
+	$(GO) test -run '^$$' -bench 'BootToTLS|BootToAttached' -benchtime $(BENCH_BOOTS)x -timeout 60m ./internal/boottest/
 
 # The Packer plugin: packer-plugin/ is its own Go module, so the Packer SDK's
 # dependencies stay out of dockbake's.

@@ -166,12 +166,7 @@ func writeTestFile(t *testing.T, path string, content []byte, mode os.FileMode) 
 
 func freeLoopbackPort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testenv.FreePort(t, "127.0.0.1")
 }
 
 // openssl runs openssl in dir and fails t on error.

@@ -34,6 +34,7 @@ failure the store stays as it was and the host keeps its working certificate.`,
 			&cli.StringSliceFlag{Name: "dns", Usage: "DNS `NAME` of the host (repeatable); dialled if there is no --ip"},
 			&cli.IntFlag{Name: "port", Usage: "the host's TLS `PORT` as reached from here (default: the recorded one)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up after `DURATION` (the host then keeps its certificate)"},
+			&cli.BoolFlag{Name: "wait", Usage: "keep trying while the host cannot be reached or is still booting (until --timeout), e.g. right after launching it"},
 			&cli.StringFlag{Name: "from", Usage: "the host was set up as machine `TEMPLATE` (a golden image): make NAME a new machine with a CA and certificates of its own"},
 			&cli.BoolFlag{Name: "force", Usage: "deliver even where containers restart with dockerd (live-restore off, a swarm node)"},
 			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the host; for tests against a dockerd without the apply mechanism"},
@@ -80,7 +81,7 @@ func attach(c *cli.Context, p *proc) error {
 func attachRequest(c *cli.Context, p *proc, s *store.Store, name string) attachpkg.Request {
 	r := attachpkg.Request{
 		Store: s, Name: name, IPs: c.StringSlice("ip"), DNSNames: c.StringSlice("dns"), Port: c.Int("port"),
-		From: c.String("from"), Force: c.Bool("force"), ToolVersion: toolVersion(),
+		From: c.String("from"), Force: c.Bool("force"), Retry: c.Bool("wait"), ToolVersion: toolVersion(),
 		Progress: func(format string, args ...any) { notef(p.stderr, format, args...) },
 		SpoolDir: c.String("test-spool-dir"),
 	}

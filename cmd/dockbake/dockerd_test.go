@@ -31,12 +31,7 @@ func buildDockbake(t *testing.T) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testenv.FreePort(t, "127.0.0.1")
 }
 
 // userDataFiles returns write_files of rendered user-data by path.

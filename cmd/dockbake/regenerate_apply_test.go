@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dockbake/dockbake/internal/testenv"
 )
 
 // applyRotations is regenerate-certs --apply against the attached web1 of
@@ -89,4 +93,39 @@ func dockerPS(t *testing.T, dir, url string) error {
 		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// TestAttachRestartsNeedForce: on a host whose containers would restart
+// with dockerd (live-restore off, as a swarm node must have it) attach
+// stops and asks for --force, changing nothing; with --force it delivers.
+func TestAttachRestartsNeedForce(t *testing.T) {
+	testenv.Root(t, "dockerd runs as root")
+	testenv.LookPath(t, "dockerd", "apt-get install docker.io")
+	testenv.LookPath(t, "docker", "apt-get install docker.io")
+	bin := buildDockbake(t)
+	store := filepath.Join(t.TempDir(), "store")
+	port := strconv.Itoa(freePort(t))
+	ud, _, err := runDockbake(bin, store, "create", "web1", "--attach-only", "--port", port, "--os", "debian-12", "--install", "none", "--engine-opt", "live-restore=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon := dockerdFromUserData(t, []byte(ud))
+	host := newFakeHost(t, daemon)
+	host.answer = func(string) (string, string) { return "applied", "" }
+	record := filepath.Join(store, "hosts", "web1", "machine.json")
+	before, _ := os.ReadFile(record)
+	args := []string{"attach", "web1", "--ip", "127.0.0.1", "--port", port, "--test-spool-dir", host.spool}
+	_, stderr, err := runDockbake(bin, store, args...)
+	if err == nil || !strings.Contains(stderr, "its containers would restart with dockerd: live-restore is off") || !strings.Contains(stderr, "--force") {
+		t.Errorf("attach with live-restore off: %v\n%s", err, stderr)
+	}
+	if after, _ := os.ReadFile(record); !bytes.Equal(before, after) {
+		t.Error("a refused attach changed the store")
+	}
+	if left := daemon.leftBehind(t); left != "" {
+		t.Errorf("left behind: %s", left)
+	}
+	if _, stderr, err := runDockbake(bin, store, append(args, "--force")...); err != nil {
+		t.Errorf("attach --force: %v\n%s", err, stderr)
+	}
 }

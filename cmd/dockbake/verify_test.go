@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/testenv"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -250,11 +251,7 @@ func TestVerifyExpiry(t *testing.T) {
 func TestVerifyNotDocker(t *testing.T) {
 	c := newCLI(t)
 	serve := func(handle func(net.Conn)) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
+		l := testenv.Listen(t, "127.0.0.1")
 		go func() {
 			for {
 				conn, err := l.Accept()
@@ -282,10 +279,7 @@ func TestVerifyNotDocker(t *testing.T) {
 	caPEM, _ := os.ReadFile(filepath.Join(c.storeRoot(), "machines", "web", "ca.pem"))
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := tls.NewListener(testenv.Listen(t, "127.0.0.1"), &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
 	srv := &http.Server{Handler: http.NotFoundHandler()}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })

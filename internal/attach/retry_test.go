@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/deliver"
+	"github.com/dockbake/dockbake/internal/testenv"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -63,11 +64,7 @@ func TestDeliverDoesNotRetryWrongHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := tls.NewListener(testenv.Listen(t, "127.0.0.1"), &tls.Config{Certificates: []tls.Certificate{cert}})
 	go func() {
 		for {
 			c, err := l.Accept()

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/dockbake/dockbake/internal/testenv"
 )
 
 // machine is one `dockbake create` in a store of the test.
@@ -81,12 +82,7 @@ func (m *machine) shell(ctx context.Context, g *Guest, script string) (string, e
 // right now: guests in the host's network namespace bind 0.0.0.0:PORT.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testenv.FreePort(t, "")
 }
 
 // certDir makes a DOCKER_CERT_PATH from the given files (ca.pem, cert.pem,
