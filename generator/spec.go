@@ -227,7 +227,11 @@ func (s Spec) Address() string {
 	return ""
 }
 
-// URL is the DOCKER_HOST value, tcp://address:port.
+// URL is the DOCKER_HOST value, tcp://address:port, or "" for a spec
+// that is not attached: there is no address to dial yet.
 func (s Spec) URL() string {
+	if !s.Attached() {
+		return ""
+	}
 	return "tcp://" + net.JoinHostPort(s.Address(), strconv.Itoa(s.Port))
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -22,11 +21,11 @@ type Applying struct {
 	// accepts it after the rotation.
 	Client *pki.Pair
 
-	store    *Store
-	req      RotateRequest
-	keys     *rotationKeys
-	oldFP    string
-	lockPath string
+	store  *Store
+	req    RotateRequest
+	keys   *rotationKeys
+	oldFP  string
+	unlock func()
 }
 
 // PrepareRotate issues what req asks for, in memory, for delivery to the
@@ -49,7 +48,7 @@ func (s *Store) PrepareRotate(req RotateRequest) (*Applying, error) {
 		return nil, err
 	}
 	a := &Applying{Machine: m, store: s, req: req, oldFP: pki.Fingerprint(old)}
-	if a.lockPath, err = s.lockDelivery(req.Name); err != nil {
+	if a.unlock, err = s.lockDelivery(req.Name); err != nil {
 		return nil, err
 	}
 	if err := a.issue(); err != nil {
@@ -119,9 +118,9 @@ func (a *Applying) Commit() (*Rotation, error) {
 
 // Release ends the rotation, committed or not, and drops the keys.
 func (a *Applying) Release() {
-	if a.lockPath != "" {
-		os.Remove(a.lockPath)
-		a.lockPath = ""
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
 	}
 	a.keys, a.Server, a.Client = nil, nil, nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -40,9 +39,9 @@ type Attaching struct {
 	// CACert is the CA certificate the host keeps.
 	CACert []byte
 
-	store    *Store
-	oldFP    string
-	lockPath string
+	store  *Store
+	oldFP  string
+	unlock func()
 	// For an attach with a template (BeginAttachFrom): the new machine's
 	// name, CA and client pair.
 	newName     string
@@ -90,28 +89,27 @@ func (s *Store) beginAttach(req AttachRequest, lockName string) (*Attaching, err
 
 // lock takes the machine's delivery lock for the attach.
 func (a *Attaching) lock(name string) error {
-	path, err := a.store.lockDelivery(name)
-	a.lockPath = path
+	release, err := a.store.lockDelivery(name)
+	a.unlock = release
 	return err
 }
 
-// lockDelivery creates the delivery lock file of machine name
-// exclusively and returns its path: one attach or applied rotation of a
-// machine at a time. A file rather than flock(2): a delivery lasts
-// minutes, over a network, and must not hold the store's lock, which
-// every reader waits for.
-func (s *Store) lockDelivery(name string) (string, error) {
+// lockDelivery takes machine name's delivery lock: a file of the store's root, .attach-NAME, locked
+// for as long as an attach or an applied rotation of NAME runs: the
+// operating system releases it when the process ends, however it ends,
+// so a killed attach leaves no lock behind. A lock of its own rather than
+// the store's: a delivery lasts minutes, over a network, and must not
+// hold the lock every reader waits for.
+func (s *Store) lockDelivery(name string) (func(), error) {
 	path := filepath.Join(s.Root, ".attach-"+name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyMode)
-	if os.IsExist(err) {
-		return "", fmt.Errorf("machine %q: %w (if no other dockbake attach or regenerate-certs --apply is running, remove %s)", name, ErrAttaching, path)
-	}
+	held, err := s.files().tryLock(path)
 	if err != nil {
-		return "", fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
+		return nil, fmt.Errorf("machine %q: taking the attach lock: %w", name, err)
 	}
-	fmt.Fprintf(f, "%d\n", os.Getpid())
-	f.Close()
-	return path, nil
+	if held == nil {
+		return nil, fmt.Errorf("machine %q: %w", name, ErrAttaching)
+	}
+	return held, nil
 }
 
 // issue makes the fresh server key pair, signed by the machine's CA.
@@ -189,9 +187,9 @@ func (a *Attaching) stageAttached(m *Machine, host, client string) error {
 
 // Release ends the attach, committed or not, and drops the fresh key.
 func (a *Attaching) Release() {
-	if a.lockPath != "" {
-		os.Remove(a.lockPath)
-		a.lockPath = ""
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
 	}
 	a.Server, a.ca, a.client = nil, nil, nil
 }

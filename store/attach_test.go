@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/testenv"
 	"github.com/dockbake/dockbake/pki"
 )
 
@@ -177,4 +180,48 @@ func TestAttachFrom(t *testing.T) {
 	if _, err := s.BeginAttachFrom(AttachFromRequest{AttachRequest: AttachRequest{Name: "web7", IPs: []string{"192.0.2.9"}}, Template: "golden"}); !errors.Is(err, ErrExists) {
 		t.Errorf("attach --from as an existing machine: %v", err)
 	}
+}
+
+// The delivery lock is the operating system's: held, a second attach is
+// refused; its holder killed with SIGKILL, the next attach takes it
+// without anybody removing a file. The holder is flock(1), which takes
+// the same flock(2) lock.
+func TestDeliveryLockDiesWithItsHolder(t *testing.T) {
+	bin := testenv.LookPath(t, "flock", "apt-get install util-linux")
+	s := testStore(t)
+	path := filepath.Join(s.Root, ".attach-web1")
+	holder := exec.Command(bin, "--nonblock", "--close", path, "sleep", "60") // --close: only flock(1) holds it
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Process.Kill()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := s.lockDelivery("web1")
+		if errors.Is(err, ErrAttaching) {
+			break
+		}
+		if err == nil {
+			r()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("flock(1) never held the lock: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r, err := s.lockDelivery("web2"); err != nil {
+		t.Errorf("another machine's lock: %v", err)
+	} else {
+		r()
+	}
+	holder.Process.Kill()
+	holder.Wait()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the lock file: %v", err)
+	}
+	again, err := s.lockDelivery("web1")
+	if err != nil {
+		t.Fatalf("after its holder was killed: %v", err)
+	}
+	again()
 }

@@ -39,3 +39,22 @@ func (s *Store) takeLock(exclusive bool) (func(), error) {
 		f.Close()
 	}, nil
 }
+
+// tryLock opens (creating it) the lock file path and locks it if nobody
+// holds it: it returns the release, or nil while somebody holds it. The
+// file stays; only its lock matters.
+func (f files) tryLock(path string) (func(), error) {
+	lf, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tryLockFile(lf)
+	if err != nil || !ok {
+		lf.Close()
+		return nil, err
+	}
+	return func() {
+		unlockFile(lf)
+		lf.Close()
+	}, nil
+}

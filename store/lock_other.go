@@ -28,3 +28,18 @@ func (s *Store) takeLock(bool) (func(), error) {
 		}
 	}
 }
+
+// tryLock creates the lock file path exclusively, where the system locks
+// no files: it returns the release, which removes it, or nil while it
+// exists. A killed process leaves it behind, for a user to remove.
+func (f files) tryLock(path string) (func(), error) {
+	lf, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if os.IsExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lf.Close()
+	return func() { os.Remove(path) }, nil
+}

@@ -11,12 +11,7 @@ import (
 const notAttached = "(not attached)"
 
 // machineURL is the machine's DOCKER_HOST, or "" while it is not attached.
-func machineURL(m *store.Machine) string {
-	if !m.Spec.Attached() {
-		return ""
-	}
-	return m.Spec.URL()
-}
+func machineURL(m *store.Machine) string { return m.Spec.URL() }
 
 // requireAttached refuses, for what needs the host's address (env, config,
 // context), a machine that has none yet.

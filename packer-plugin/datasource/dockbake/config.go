@@ -23,7 +23,8 @@ type DatasourceOutput struct {
 	// `user_data_base64` (cloud-init unpacks it). Ignition reads its config
 	// uncompressed, so there it is base64 alone.
 	UserDataBase64 string `mapstructure:"user_data_base64"`
-	// The `DOCKER_HOST` value, `tcp://ADDRESS:PORT`.
+	// The `DOCKER_HOST` value, `tcp://ADDRESS:PORT`; empty while the
+	// machine is not attached (created without an address).
 	DockerHost string `mapstructure:"docker_host"`
 	// The `DOCKER_CERT_PATH` value: the machine's client directory.
 	CertPath string `mapstructure:"cert_path"`
