@@ -98,6 +98,7 @@ func killScenarios(dm string) []killScenario {
 		{name: "create", setup: [][]string{keep}, args: web1},
 		{name: "create -o", setup: [][]string{keep}, args: append(slices.Clip(web1), "-o", "out/ud.yaml"), halfway: true},
 		{name: "create --ca", setup: [][]string{keep}, args: fleet("web1")},
+		{name: "create --attach-only", setup: [][]string{keep}, args: []string{"create", "web1", "--attach-only"}},
 		{name: "create --force", setup: [][]string{web1, alice}, args: []string{"create", "web1", "--ip", "192.0.2.5", "--force"}},
 		{name: "regenerate-certs", setup: [][]string{web1}, args: []string{"regenerate-certs", "web1", "--ip", "198.51.100.7"}},
 		{name: "regenerate-certs --client", setup: [][]string{web1}, args: []string{"regenerate-certs", "web1", "--client"}},
