@@ -30,7 +30,7 @@ func (s *Store) Check(name string) (*Machine, []error, error) {
 		return nil, nil, err
 	}
 	defer unlock()
-	c, err := s.checkLocked(name)
+	c, err := s.oneRead().checkLocked(name)
 	return c.Machine, c.Problems, err
 }
 

@@ -35,10 +35,7 @@ func (s *Store) CheckAll() ([]Checked, error) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(names)) {
-		// Each worker its own copy of the store, and of what it has
-		// checked of the store's paths.
-		w := *s
-		w.dirs = map[string]bool{}
+		w := s.oneRead() // each worker its own
 		wg.Go(func() {
 			for i := range next {
 				out[i], errs[i] = w.checkLocked(names[i])
@@ -68,4 +65,14 @@ func found(checked []Checked, errs []error) ([]Checked, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// oneRead is a copy of the store for one read under the lock, which checks
+// the directories on the way to each file of the store once, not once a
+// file: a Load reads a dozen files and more in the same two directories,
+// and each check is a system call for each directory.
+func (s *Store) oneRead() *Store {
+	r := *s
+	r.dirs = map[string]bool{}
+	return &r
 }

@@ -31,7 +31,7 @@ func (s *Store) Load(name string) (*Machine, error) {
 		return nil, err
 	}
 	defer unlock()
-	return s.read(name)
+	return s.oneRead().read(name)
 }
 
 // read is Load for a caller that holds the lock already.

@@ -22,9 +22,9 @@ type Store struct {
 	// through; nil is the operating system's. A test puts one here that
 	// fails, or stops dead, at a chosen step.
 	Disk Disk
-	// dirs are the directories of the store that one listing (CheckAll)
-	// found to be directories, not symbolic links, so that it checks the
-	// path to each only once; nil outside a listing.
+	// dirs are the directories of the store that one read under the lock
+	// (oneRead) found to be directories, not symbolic links, so that it
+	// checks the way to each file only once; nil outside such a read.
 	dirs map[string]bool
 }
 
