@@ -57,12 +57,16 @@ bench:
 # The read-only commands (env, url, config, inspect) and ls of a store of
 # BENCH_MACHINES machines, each as a whole process, against a Go hello world
 # built the same way and run in the same loop: medians, difference and
-# ratio (docs/benchmarks.md, "Read-only commands").
+# ratio (docs/benchmarks.md, "Read-only commands"). BENCH_COMPARE=BINARY
+# times an earlier build in the same loop.
 BENCH_RUNS     ?= 300
 BENCH_MACHINES ?= 10000
+BENCH_LS_RUNS  ?= 15
+BENCH_COMPARE  ?=
 bench-cli: build
 	$(GO) run ./internal/benchcli -dockbake bin/dockbake -ldflags "$(LDFLAGS)" \
-		-runs $(BENCH_RUNS) -machines $(BENCH_MACHINES)
+		-runs $(BENCH_RUNS) -machines $(BENCH_MACHINES) -ls-runs $(BENCH_LS_RUNS) \
+		$(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE))
 
 # The core end-to-end proof alone: a real dockerd and the real docker CLI.
 e2e:

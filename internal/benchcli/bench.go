@@ -21,7 +21,9 @@ func bench(o options, work, hello string, out io.Writer) error {
 	env := []string{"DOCKBAKE_STORAGE_PATH=" + one, "SHELL=/bin/bash"}
 	cmds := []command{{label: "hello world", argv: []string{hello}}}
 	for _, c := range []string{"env", "url", "config", "inspect"} {
-		cmds = append(cmds, command{label: "dockbake " + c, argv: []string{o.dockbake, c, machineName}, env: env})
+		for _, b := range o.binaries() {
+			cmds = append(cmds, command{label: b.label + c, argv: []string{b.path, c, machineName}, env: env})
+		}
 	}
 	got, err := timeAll(cmds, o.runs)
 	if err != nil {
@@ -37,10 +39,11 @@ func bench(o options, work, hello string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ls := []command{{label: "hello world", argv: []string{hello}}, {
-		label: fmt.Sprintf("dockbake ls (%d machines)", o.machines),
-		argv:  []string{o.dockbake, "ls"}, env: []string{"DOCKBAKE_STORAGE_PATH=" + many},
-	}}
+	ls := []command{{label: "hello world", argv: []string{hello}}}
+	for _, b := range o.binaries() {
+		ls = append(ls, command{label: fmt.Sprintf("%sls (%d machines)", b.label, o.machines),
+			argv: []string{b.path, "ls"}, env: []string{"DOCKBAKE_STORAGE_PATH=" + many}})
+	}
 	got, err = timeAll(ls, o.lsRuns)
 	if err != nil {
 		return err
@@ -56,4 +59,16 @@ func create(dockbake, root, name string) error {
 		return fmt.Errorf("dockbake create %s: %w\n%s", name, err, out)
 	}
 	return nil
+}
+
+// binary is a dockbake binary to time, and the start of its rows' labels.
+type binary struct{ path, label string }
+
+// binaries are the binary under test and the one to compare it with.
+func (o options) binaries() []binary {
+	bs := []binary{{o.dockbake, "dockbake "}}
+	if o.compare != "" {
+		bs = append(bs, binary{o.compare, "compared: dockbake "})
+	}
+	return bs
 }

@@ -35,6 +35,7 @@ type options struct {
 	machines int    // machines in the store that ls lists
 	lsRuns   int    // runs of ls
 	cache    string // where the store of many machines is kept
+	compare  string // another dockbake binary to time in the same loop, or ""
 }
 
 func run(args []string, out io.Writer) error {
@@ -46,6 +47,7 @@ func run(args []string, out io.Writer) error {
 	fl.IntVar(&o.machines, "machines", 10000, "machines in the store that ls lists (0: skip ls)")
 	fl.IntVar(&o.lsRuns, "ls-runs", 15, "runs of ls")
 	fl.StringVar(&o.cache, "cache", filepath.Join(os.TempDir(), "dockbake-bench-cli"), "`DIR` that keeps the store of many machines between runs")
+	fl.StringVar(&o.compare, "compare", "", "another dockbake `BINARY` (an earlier build) to time in the same loop")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,11 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	o.dockbake = bin
+	if o.compare != "" {
+		if o.compare, err = filepath.Abs(o.compare); err != nil {
+			return err
+		}
+	}
 	work, err := os.MkdirTemp("", "benchcli-")
 	if err != nil {
 		return err
