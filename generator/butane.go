@@ -8,7 +8,6 @@ import (
 	"github.com/coreos/butane/config/common"
 	fcos1_6 "github.com/coreos/butane/config/fcos/v1_6"
 	flatcar1_1 "github.com/coreos/butane/config/flatcar/v1_1"
-	"github.com/coreos/vcontext/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -102,14 +101,31 @@ func RenderIgnition(p *Plan) ([]byte, error) {
 }
 
 // butaneTranslators are Butane's translators of the variants and versions
-// the OS table writes (OS.Butane), by variant and version. Butane's own
-// dispatcher, config.TranslateBytes, links every variant and version it
-// knows, and their package initialisation costs every dockbake command,
-// env and ls included, several milliseconds at start-up: dockbake links
-// only these. TestButaneTranslators holds the table to the OS table.
-var butaneTranslators = map[ButaneVersion]func([]byte, common.TranslateBytesOptions) ([]byte, report.Report, error){
-	{Variant: "fcos", Version: "1.6.0"}:    fcos1_6.ToIgn3_5Bytes,
-	{Variant: "flatcar", Version: "1.1.0"}: flatcar1_1.ToIgn3_4Bytes,
+// the OS table writes (OS.Butane), made strict. Butane's own dispatcher,
+// config.TranslateBytes, links every variant and version it knows, and
+// their package initialisation costs every dockbake command, env and ls
+// included, milliseconds at start-up: dockbake links only these.
+// TestButaneTranslators holds the table to the OS table.
+var butaneTranslators = map[ButaneVersion]func([]byte) ([]byte, error){
+	{Variant: "fcos", Version: "1.6.0"}:    strictly(fcos1_6.ToIgn3_5Bytes),
+	{Variant: "flatcar", Version: "1.1.0"}: strictly(flatcar1_1.ToIgn3_4Bytes),
+}
+
+// strictly makes a Butane translator strict: every entry of its report is
+// an error, warnings included, as `butane --strict` does: a warning means
+// Butane understood something other than what was meant. A report prints
+// one line for each entry, so one that prints nothing has none.
+func strictly[R fmt.Stringer](translate func([]byte, common.TranslateBytesOptions) ([]byte, R, error)) func([]byte) ([]byte, error) {
+	return func(bu []byte) ([]byte, error) {
+		ign, rep, err := translate(bu, common.TranslateBytesOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("translating Butane config: %w", err)
+		}
+		if entries := rep.String(); entries != "" {
+			return nil, fmt.Errorf("translating Butane config (strict):\n%s", strings.TrimSpace(entries))
+		}
+		return append(ign, '\n'), nil
+	}
 }
 
 // TranslateButane translates a Butane config of a variant and version that
@@ -125,14 +141,7 @@ func TranslateButane(bu []byte) ([]byte, error) {
 		return nil, fmt.Errorf("translating Butane config: variant %q version %q: dockbake translates only what it writes: %s",
 			head.Variant, head.Version, butaneVersionNames())
 	}
-	ign, rep, err := translate(bu, common.TranslateBytesOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("translating Butane config: %w", err)
-	}
-	if len(rep.Entries) > 0 {
-		return nil, fmt.Errorf("translating Butane config (strict):\n%s", strings.TrimSpace(rep.String()))
-	}
-	return append(ign, '\n'), nil
+	return translate(bu)
 }
 
 // butaneVersionNames lists the translators' variants and versions, sorted.
