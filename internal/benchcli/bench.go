@@ -35,7 +35,7 @@ func bench(o options, work, hello string, out io.Writer) error {
 	if o.machines == 0 {
 		return nil
 	}
-	many, err := manyMachines(o, work)
+	many, err := manyMachines(o)
 	if err != nil {
 		return err
 	}

@@ -2,53 +2,49 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"github.com/dockbake/dockbake/store"
 )
 
 // template is the machine that the store of many machines is cloned from.
 const template = "template"
 
-// manyMachines returns a store of o.machines machines, made once for each
-// dockbake binary and kept in o.cache. Each machine is a copy of one that
-// the real `dockbake create` made, its record renamed: creating ten
-// thousand machines one process each would take minutes, and their keys
-// and certificates matter to ls only as files to read and check.
-func manyMachines(o options, work string) (string, error) {
-	key, err := fileHash(o.dockbake)
-	if err != nil {
-		return "", err
+// manyMachines returns a store of o.machines machines, kept in o.cache
+// for the next run and checked each time with one ls, which a store of
+// records another dockbake cannot read fails. Each machine is a copy of
+// one that the real `dockbake create` made, its record renamed: creating
+// ten thousand machines one process each would take minutes, and their
+// keys and certificates matter to ls only as files to read and check.
+func manyMachines(o options) (string, error) {
+	root := filepath.Join(o.cache, fmt.Sprintf("v%d-%d", store.RecordVersion, o.machines), "store")
+	if _, err := os.Stat(root); err == nil {
+		if err := verifyList(o.dockbake, root, o.machines); err == nil {
+			return root, nil
+		}
 	}
-	dir := filepath.Join(o.cache, fmt.Sprintf("%s-%d", key[:16], o.machines))
-	if _, err := os.Stat(filepath.Join(dir, "store")); err == nil {
-		return filepath.Join(dir, "store"), nil
-	}
-	// A store of another binary is stale: its records may be of another
-	// version. Keep only the one made now.
+	// Made by another dockbake, or half made: keep only the one made now.
 	if err := os.RemoveAll(o.cache); err != nil {
 		return "", err
 	}
-	tmp := dir + ".tmp"
-	root := filepath.Join(tmp, "store")
-	if err := create(o.dockbake, root, template); err != nil {
+	tmp := filepath.Join(o.cache, "making")
+	if err := create(o.dockbake, filepath.Join(tmp, "store"), template); err != nil {
 		return "", err
 	}
-	if err := cloneAll(root, o.machines); err != nil {
+	if err := cloneAll(filepath.Join(tmp, "store"), o.machines); err != nil {
 		return "", err
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := os.Rename(tmp, filepath.Dir(root)); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "store"), verifyList(o.dockbake, filepath.Join(dir, "store"), o.machines)
+	return root, verifyList(o.dockbake, root, o.machines)
 }
 
 // cloneAll copies the template machine to n machines, on every CPU, and
@@ -177,17 +173,4 @@ func verifyList(dockbake, root string, n int) error {
 		return fmt.Errorf("dockbake ls of %d machines printed %d lines and %q on stderr", n, lines, stderr.Bytes())
 	}
 	return nil
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
