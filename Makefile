@@ -64,7 +64,7 @@ BENCH_MACHINES ?= 10000
 BENCH_LS_RUNS  ?= 15
 BENCH_COMPARE  ?=
 bench-cli: build
-	$(GO) run ./internal/benchcli -dockbake bin/dockbake -ldflags "$(LDFLAGS)" \
+	$(GO) run ./internal/benchcli -dockbake bin/dockbake -tags "$(TAGS)" -ldflags "$(LDFLAGS)" \
 		-runs $(BENCH_RUNS) -machines $(BENCH_MACHINES) -ls-runs $(BENCH_LS_RUNS) \
 		$(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE))
 

@@ -31,6 +31,7 @@ func main() {
 type options struct {
 	dockbake string // the binary under test
 	ldflags  string // the -ldflags the binary was built with, for hello world
+	tags     string // and its -tags
 	runs     int    // runs of each single-machine command
 	machines int    // machines in the store that ls lists
 	lsRuns   int    // runs of ls
@@ -43,6 +44,7 @@ func run(args []string, out io.Writer) error {
 	fl := flag.NewFlagSet("benchcli", flag.ContinueOnError)
 	fl.StringVar(&o.dockbake, "dockbake", "bin/dockbake", "the dockbake `BINARY` to time (make build)")
 	fl.StringVar(&o.ldflags, "ldflags", "", "the -ldflags the binary was built with; hello world is built with them too")
+	fl.StringVar(&o.tags, "tags", "", "the -tags the binary was built with; hello world is built with them too")
 	fl.IntVar(&o.runs, "runs", 300, "runs of each single-machine command")
 	fl.IntVar(&o.machines, "machines", 10000, "machines in the store that ls lists (0: skip ls)")
 	fl.IntVar(&o.lsRuns, "ls-runs", 15, "runs of ls")
@@ -66,7 +68,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	hello, err := buildHello(work, o.ldflags)
+	hello, err := buildHello(work, o.tags, o.ldflags)
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,9 @@ import "fmt"
 func main() { fmt.Println("hello, world") }
 `
 
-// buildHello builds hello world in dir with the toolchain and -ldflags
-// dockbake was built with, and returns its path.
-func buildHello(dir, ldflags string) (string, error) {
+// buildHello builds hello world in dir with the toolchain, -tags and
+// -ldflags dockbake was built with, and returns its path.
+func buildHello(dir, tags, ldflags string) (string, error) {
 	src := filepath.Join(dir, "hello")
 	if err := os.MkdirAll(src, 0o700); err != nil {
 		return "", err
@@ -35,7 +35,7 @@ func buildHello(dir, ldflags string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "hello-world")
-	cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-tags", tags, "-ldflags", ldflags, "-o", bin, ".")
 	cmd.Dir = src
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building hello world: %w\n%s", err, out)
