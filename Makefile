@@ -4,15 +4,19 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# urfave/cli's own tag that leaves out its man-page and Markdown writers,
+# which dockbake never calls: their Markdown parser's package initialisation
+# cost every command about a millisecond at start-up.
+TAGS        := urfave_cli_no_docs
 
 .PHONY: build test test-short update-golden lint fuzz bench e2e \
-	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot
+	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot bench-cli
 
 PACKER     ?= packer
 PLUGIN_BIN ?= $(CURDIR)/bin/packer-plugin-dockbake
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/dockbake ./cmd/dockbake
+	$(GO) build -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o bin/dockbake ./cmd/dockbake
 
 # Every test, with the race detector. Tests that need a component that is
 # missing here (dockerd, cloud-init, systemd-nspawn, ...) skip and say so;
@@ -49,6 +53,20 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pki/ ./generator/
+
+# The read-only commands (env, url, config, inspect) and ls of a store of
+# BENCH_MACHINES machines, each as a whole process, against a Go hello world
+# built the same way and run in the same loop: medians, difference and
+# ratio (docs/benchmarks.md, "Read-only commands"). BENCH_COMPARE=BINARY
+# times an earlier build in the same loop.
+BENCH_RUNS     ?= 300
+BENCH_MACHINES ?= 10000
+BENCH_LS_RUNS  ?= 15
+BENCH_COMPARE  ?=
+bench-cli: build
+	$(GO) run ./internal/benchcli -dockbake bin/dockbake -tags "$(TAGS)" -ldflags "$(LDFLAGS)" \
+		-runs $(BENCH_RUNS) -machines $(BENCH_MACHINES) -ls-runs $(BENCH_LS_RUNS) \
+		$(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE))
 
 # The core end-to-end proof alone: a real dockerd and the real docker CLI.
 e2e:

@@ -162,3 +162,29 @@ func TestIgnitionOSRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestButaneTranslators shows that every Ignition OS's Butane version
+// translates, and that one dockbake does not write is refused by name.
+func TestButaneTranslators(t *testing.T) {
+	for _, id := range generator.OSNames() {
+		o, _ := generator.LookupOS(id)
+		if o.Butane.Variant == "" {
+			continue
+		}
+		t.Run(id, func(t *testing.T) {
+			bu := "variant: " + o.Butane.Variant + "\nversion: " + o.Butane.Version + "\n"
+			ign, err := generator.TranslateButane([]byte(bu))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cfg ignitionConfig
+			if err := json.Unmarshal(ign, &cfg); err != nil || cfg.Ignition.Version == "" {
+				t.Errorf("not an Ignition config (%v): %s", err, ign)
+			}
+		})
+	}
+	_, err := generator.TranslateButane([]byte("variant: fcos\nversion: 1.5.0\n"))
+	if err == nil || !strings.Contains(err.Error(), `"1.5.0"`) || !strings.Contains(err.Error(), "fcos 1.6.0") {
+		t.Errorf("err = %v, want one naming version 1.5.0 and what dockbake writes", err)
+	}
+}

@@ -30,15 +30,21 @@ func (s *Store) Check(name string) (*Machine, []error, error) {
 		return nil, nil, err
 	}
 	defer unlock()
+	c, err := s.oneRead().checkLocked(name)
+	return c.Machine, c.Problems, err
+}
+
+// checkLocked is Check for a caller that holds the lock already.
+func (s *Store) checkLocked(name string) (Checked, error) {
 	m, err := s.read(name)
 	var corrupt *CorruptError
 	if errors.As(err, &corrupt) {
-		return nil, []error{err}, nil
+		return Checked{Name: name, Problems: []error{err}}, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return Checked{Name: name}, err
 	}
-	return m, s.problems(m), nil
+	return Checked{Name: name, Machine: m, Problems: s.problems(m)}, nil
 }
 
 // problems lists the damage of machine m, read under the lock.

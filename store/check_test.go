@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,8 +84,56 @@ func TestCheckNamesDamage(t *testing.T) {
 			if _, others, _ := s.Check("other"); len(others) != 0 {
 				t.Errorf("the other machine: %v", others)
 			}
+			checkAllAgrees(t, s)
 		})
 	}
+}
+
+// checkAllAgrees wants CheckAll to find what Check finds, machine by
+// machine.
+func checkAllAgrees(t *testing.T, s *Store) {
+	t.Helper()
+	all, err := s.CheckAll()
+	if err != nil {
+		t.Fatalf("CheckAll: %v", err)
+	}
+	names, _ := s.Names()
+	if len(all) != len(names) {
+		t.Fatalf("CheckAll found %d machines, Names %d", len(all), len(names))
+	}
+	for i, c := range all {
+		m, problems, err := s.Check(names[i])
+		if err != nil || c.Name != names[i] || (m == nil) != (c.Machine == nil) || fmt.Sprint(problems) != fmt.Sprint(c.Problems) {
+			t.Errorf("CheckAll: %s %v; Check: %s %v (%v)", c.Name, c.Problems, names[i], problems, err)
+		}
+	}
+}
+
+// TestCheckAllRefusesSymlinks: a listing checks the path to each machine
+// once, and still finds a machine whose directory is a symbolic link
+// damaged, beside whole ones.
+func TestCheckAllRefusesSymlinks(t *testing.T) {
+	s := testStore(t)
+	for _, name := range []string{"a", "b", "c"} {
+		mustCreate(t, s, name, "")
+	}
+	outside := filepath.Join(t.TempDir(), "b")
+	copyTreeT(t, s.HostDir("b"), outside)
+	os.RemoveAll(s.HostDir("b"))
+	if err := os.Symlink(outside, s.HostDir("b")); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.CheckAll()
+	if err != nil || len(all) != 3 {
+		t.Fatalf("CheckAll: %v, %v", all, err)
+	}
+	if len(all[0].Problems) != 0 || len(all[2].Problems) != 0 {
+		t.Errorf("whole machines have problems: %v, %v", all[0].Problems, all[2].Problems)
+	}
+	if len(all[1].Problems) == 0 || !strings.Contains(all[1].Problems[0].Error(), "is a symbolic link") {
+		t.Errorf("machine b behind a symbolic link: %v", all[1].Problems)
+	}
+	checkAllAgrees(t, s)
 }
 
 // TestRecordNamesStayInside: a record's CA name is a path in the store; one

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -55,22 +54,7 @@ type osDisk struct{}
 
 func (osDisk) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
 
-func (osDisk) ReadFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		// A FIFO or a device would block or never end.
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errNotRegular}
-	}
-	return io.ReadAll(f)
-}
+func (osDisk) ReadFile(path string) ([]byte, error) { return readRegular(path) }
 
 func (osDisk) ReadDir(path string) ([]fs.DirEntry, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)

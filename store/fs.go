@@ -33,6 +33,7 @@ var errNotRegular = errors.New("not a regular file")
 type files struct {
 	root string
 	disk Disk
+	dirs map[string]bool // the Store's: directories checked already, or nil
 }
 
 // files returns the store's file layer.
@@ -41,7 +42,7 @@ func (s *Store) files() files {
 	if d == nil {
 		d = osDisk{}
 	}
-	return files{root: s.Root, disk: d}
+	return files{root: s.Root, disk: d, dirs: s.dirs}
 }
 
 // check refuses a path of the store that passes through, or is, a
@@ -57,6 +58,9 @@ func (f files) check(path string) error {
 	p := f.root
 	for _, part := range strings.Split(rel, string(filepath.Separator)) {
 		p = filepath.Join(p, part)
+		if f.dirs[p] {
+			continue
+		}
 		fi, err := f.disk.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -66,6 +70,9 @@ func (f files) check(path string) error {
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			return &CorruptError{Path: p, Err: ErrSymlink}
+		}
+		if f.dirs != nil && fi.IsDir() {
+			f.dirs[p] = true
 		}
 	}
 	return nil

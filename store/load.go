@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -30,7 +31,7 @@ func (s *Store) Load(name string) (*Machine, error) {
 		return nil, err
 	}
 	defer unlock()
-	return s.read(name)
+	return s.oneRead().read(name)
 }
 
 // read is Load for a caller that holds the lock already.
@@ -112,7 +113,7 @@ func ParseRecord(data []byte) (*Record, error) {
 			return nil, fmt.Errorf("key_type: %w", err)
 		}
 	}
-	if !fingerprintPattern.MatchString(rec.CAFingerprint) {
+	if !fingerprintPattern().MatchString(rec.CAFingerprint) {
 		return nil, fmt.Errorf("ca_fingerprint %q: not a SHA-256 fingerprint", rec.CAFingerprint)
 	}
 	if rec.NextCAFingerprint != "" && !fingerprintPattern.MatchString(rec.NextCAFingerprint) {
@@ -128,7 +129,7 @@ func ParseRecord(data []byte) (*Record, error) {
 }
 
 // fingerprintPattern is the form of pki.Fingerprint.
-var fingerprintPattern = regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`)
+var fingerprintPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`) })
 
 // snapshot holds a machine's certificates and its server and client keys
 // as they were read with its record. It never holds a CA key.

@@ -22,6 +22,10 @@ type Store struct {
 	// through; nil is the operating system's. A test puts one here that
 	// fails, or stops dead, at a chosen step.
 	Disk Disk
+	// dirs are the directories of the store that one read under the lock
+	// (oneRead) found to be directories, not symbolic links, so that it
+	// checks the way to each file only once; nil outside such a read.
+	dirs map[string]bool
 }
 
 // now is the store's clock: Now, or the wall clock for a Store literal.
@@ -112,6 +116,11 @@ func (s *Store) Names() ([]string, error) {
 		return nil, err
 	}
 	defer unlock()
+	return s.names()
+}
+
+// names is Names for a caller that holds the lock already.
+func (s *Store) names() ([]string, error) {
 	f := s.files()
 	seen := map[string]bool{}
 	for _, dir := range []string{"hosts", "machines"} {

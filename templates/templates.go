@@ -10,6 +10,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"sync"
 	"text/template"
 )
 
@@ -27,7 +28,7 @@ func DockerReleaseKey() []byte { return bytes.Clone(dockerReleaseKey) }
 //go:embed dropin.conf.tmpl
 var dropinText string
 
-var dropin = template.Must(template.New("dropin").Option("missingkey=error").Parse(dropinText))
+var dropin = parse("dropin", dropinText)
 
 // DropIn is the data of the docker.service drop-in. Every string must
 // already be escaped for systemd.
@@ -40,7 +41,7 @@ type DropIn struct {
 // RenderDropIn lays out the drop-in.
 func RenderDropIn(d DropIn) ([]byte, error) {
 	var b bytes.Buffer
-	if err := dropin.Execute(&b, d); err != nil {
+	if err := dropin().Execute(&b, d); err != nil {
 		return nil, fmt.Errorf("rendering drop-in: %w", err)
 	}
 	return b.Bytes(), nil
@@ -49,7 +50,7 @@ func RenderDropIn(d DropIn) ([]byte, error) {
 //go:embed dropin-env.conf.tmpl
 var envDropinText string
 
-var envDropin = template.Must(template.New("dropin-env").Option("missingkey=error").Parse(envDropinText))
+var envDropin = parse("dropin-env", envDropinText)
 
 // EnvDropIn is the data of a docker.service drop-in that keeps the unit's
 // command line and sets only its environment (Flatcar's DOCKER_OPTS).
@@ -60,13 +61,13 @@ type EnvDropIn struct {
 
 // RenderEnvDropIn lays out the environment-only drop-in.
 func RenderEnvDropIn(d EnvDropIn) ([]byte, error) {
-	return execute(envDropin, d)
+	return execute(envDropin(), d)
 }
 
 //go:embed tls.socket.tmpl
 var tlsSocketText string
 
-var tlsSocket = template.Must(template.New("tls.socket").Option("missingkey=error").Parse(tlsSocketText))
+var tlsSocket = parse("tls.socket", tlsSocketText)
 
 // TLSSocket is the data of the socket unit that hands dockerd its TCP port.
 type TLSSocket struct {
@@ -76,7 +77,16 @@ type TLSSocket struct {
 
 // RenderTLSSocket lays out the socket unit.
 func RenderTLSSocket(s TLSSocket) ([]byte, error) {
-	return execute(tlsSocket, s)
+	return execute(tlsSocket(), s)
+}
+
+// parse returns the template text, parsed on first use: parsing every
+// template when the package loads would cost each command that renders
+// none of them (env, ls) its time at start-up.
+func parse(name, text string) func() *template.Template {
+	return sync.OnceValue(func() *template.Template {
+		return template.Must(template.New(name).Option("missingkey=error").Parse(text))
+	})
 }
 
 func execute(t *template.Template, data any) ([]byte, error) {
@@ -90,7 +100,7 @@ func execute(t *template.Template, data any) ([]byte, error) {
 //go:embed script.sh.tmpl
 var scriptText string
 
-var script = template.Must(template.New("script").Option("missingkey=error").Parse(scriptText))
+var script = parse("script", scriptText)
 
 // Script is the data of the setup script. Every string except Machine, URL
 // and OS must already be quoted for a POSIX shell.
@@ -115,13 +125,13 @@ type ScriptFile struct {
 
 // RenderScript lays out the setup script.
 func RenderScript(s Script) ([]byte, error) {
-	return execute(script, s)
+	return execute(script(), s)
 }
 
 //go:embed apply.sh.tmpl
 var applyScriptText string
 
-var applyScript = template.Must(template.New("apply.sh").Option("missingkey=error").Parse(applyScriptText))
+var applyScript = parse("apply.sh", applyScriptText)
 
 // ApplyScript is the data of the script that installs TLS certificates
 // delivered after boot. Every string except Machine must already be quoted
@@ -138,18 +148,18 @@ type ApplyScript struct {
 
 // RenderApplyScript lays out the apply script.
 func RenderApplyScript(s ApplyScript) ([]byte, error) {
-	return execute(applyScript, s)
+	return execute(applyScript(), s)
 }
 
 //go:embed dockbake-apply.path.tmpl
 var applyPathText string
 
-var applyPath = template.Must(template.New("dockbake-apply.path").Option("missingkey=error").Parse(applyPathText))
+var applyPath = parse("dockbake-apply.path", applyPathText)
 
 //go:embed dockbake-apply.service.tmpl
 var applyServiceText string
 
-var applyService = template.Must(template.New("dockbake-apply.service").Option("missingkey=error").Parse(applyServiceText))
+var applyService = parse("dockbake-apply.service", applyServiceText)
 
 // ApplyUnits is the data of the apply mechanism's path and service units.
 // Paths must be absolute and need no escaping in a unit file.
@@ -161,10 +171,10 @@ type ApplyUnits struct {
 
 // RenderApplyPath lays out dockbake-apply.path.
 func RenderApplyPath(u ApplyUnits) ([]byte, error) {
-	return execute(applyPath, u)
+	return execute(applyPath(), u)
 }
 
 // RenderApplyService lays out dockbake-apply.service.
 func RenderApplyService(u ApplyUnits) ([]byte, error) {
-	return execute(applyService, u)
+	return execute(applyService(), u)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -48,14 +49,14 @@ type dockerContext struct {
 }
 
 // The docker CLI's rule for context names (cli/context/store).
-var contextNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$`)
+var contextNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$`) })
 
 func contextName(c *cli.Context, machine string) (string, error) {
 	name := c.String("name")
 	if name == "" {
 		name = machine
 	}
-	if !contextNameRE.MatchString(name) || name == "default" {
+	if !contextNameRE().MatchString(name) || name == "default" {
 		return "", withHint(fmt.Errorf("%q is not a docker context name: use 2 or more letters, digits, '_', '.', '+' or '-', and not \"default\"", name),
 			"choose one with --name, e.g. --name %s-docker", machine)
 	}

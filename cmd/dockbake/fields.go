@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dockbake/dockbake/generator"
 )
@@ -82,14 +83,14 @@ func renderError(err error) string {
 
 // decimalRE is a port as people write it. The flag package would read
 // 010 as octal 8 and 0x10 as 16; a port means one number here.
-var decimalRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,8})$`)
+var decimalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(0|[1-9][0-9]{0,8})$`) })
 
 // decimalPort is the value of --port, read as a decimal number only. Its
 // range is the spec's to check (generator.Spec.Validate).
 type decimalPort struct{ n int }
 
 func (p *decimalPort) Set(s string) error {
-	if !decimalRE.MatchString(s) {
+	if !decimalRE().MatchString(s) {
 		return errors.New("write the port as a decimal number from 1 to 65535, without a sign, a 0x prefix or leading zeros")
 	}
 	p.n, _ = strconv.Atoi(s)

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -69,20 +69,13 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.Names()
+	checked, err := s.CheckAll()
 	if err != nil {
 		return nil, err
 	}
 	rows := []listing{}
-	for _, name := range names {
-		m, problems, err := s.Check(name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // removed since Names
-		}
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, listRow(s, name, m, problems))
+	for _, c := range checked {
+		rows = append(rows, listRow(s, c.Name, c.Machine, c.Problems))
 	}
 	return rows, nil
 }
@@ -159,7 +152,9 @@ func caLabel(ca string) string {
 }
 
 func printTable(p *proc, rows []listing) error {
-	tw := tabwriter.NewWriter(p.stdout, 0, 4, 3, ' ', 0)
+	// One write for the table, not one for each of its cells.
+	out := bufio.NewWriter(p.stdout)
+	tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
 	var soon []listing
 	for _, r := range rows {
@@ -181,6 +176,9 @@ func printTable(p *proc, rows []listing) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, url, r.CA, r.Expires.Format(time.DateOnly), days)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := out.Flush(); err != nil {
 		return err
 	}
 	for _, r := range soon {
