@@ -116,7 +116,7 @@ func ParseRecord(data []byte) (*Record, error) {
 	if !fingerprintPattern().MatchString(rec.CAFingerprint) {
 		return nil, fmt.Errorf("ca_fingerprint %q: not a SHA-256 fingerprint", rec.CAFingerprint)
 	}
-	if rec.NextCAFingerprint != "" && !fingerprintPattern.MatchString(rec.NextCAFingerprint) {
+	if rec.NextCAFingerprint != "" && !fingerprintPattern().MatchString(rec.NextCAFingerprint) {
 		return nil, fmt.Errorf("next_ca_fingerprint %q: not a SHA-256 fingerprint", rec.NextCAFingerprint)
 	}
 	if err := rec.Spec.Validate(); err != nil {
