@@ -131,4 +131,3 @@ func load(t *testing.T, root, name string) *store.Machine {
 	}
 	return m
 }
-

@@ -91,7 +91,9 @@ func saveMaterial(ctx context.Context, p privateState, mat *material) diag.Diagn
 }
 
 // serverCert is the material's server certificate.
-func (mat *material) serverCert() (*x509.Certificate, error) { return pki.ParseCertificate([]byte(mat.ServerCert)) }
+func (mat *material) serverCert() (*x509.Certificate, error) {
+	return pki.ParseCertificate([]byte(mat.ServerCert))
+}
 
 // restore writes the material into store s as a machine managed by
 // Terraform, replacing a machine of that name.
