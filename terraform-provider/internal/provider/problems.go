@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/settings"
 )
 
@@ -27,10 +28,15 @@ func problems(diags *diag.Diagnostics, summary string, err error, s settings.Set
 		if p.Index >= 0 {
 			at, where = at.AtListIndex(p.Index), fmt.Sprintf("%s[%d]", p.Attr, p.Index)
 		}
-		line := fmt.Sprintf("%s: %s", where, p.Msg)
-		if p.Value != "" {
-			line = fmt.Sprintf("%s: %q: %s", where, p.Value, p.Msg)
+		what := (&generator.FieldError{Msg: p.Err.Msg}).Text(settings.Attribute)
+		fix := "fix the value in the configuration"
+		if p.Err.Hint != "" {
+			fix = (&generator.FieldError{Msg: p.Err.Hint}).Text(settings.Attribute)
 		}
-		diags.AddAttributeError(at, line, p.Msg)
+		line := fmt.Sprintf("%s: %s", where, what)
+		if p.Value != "" {
+			line = fmt.Sprintf("%s: %q: %s", where, p.Value, what)
+		}
+		diags.AddAttributeError(at, line, fix)
 	}
 }
