@@ -237,6 +237,12 @@ func (r *machineResource) finish(ctx context.Context, mo *machineModel, m *store
 
 func fillComputed(mo *machineModel, m *store.Machine, mat *material, ud rendered, srv *x509.Certificate) {
 	mo.ID = types.StringValue(m.Name)
+	if mo.IPAddresses.IsUnknown() {
+		mo.IPAddresses = listOf(mo.IPAddresses, m.Spec.IPs)
+	}
+	if mo.DNSNames.IsUnknown() {
+		mo.DNSNames = listOf(mo.DNSNames, m.Spec.DNSNames)
+	}
 	mo.UserData, mo.UserDataBase64 = types.StringValue(ud.plain), types.StringValue(ud.packed)
 	mo.DockerHost = types.StringValue("")
 	if m.Spec.Attached() {

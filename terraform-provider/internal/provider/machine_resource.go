@@ -98,10 +98,19 @@ func (r *machineResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddError(fmt.Sprintf("mirroring machine %q into the dockbake store %s", mat.Spec.Name, r.c.store.Root), err.Error())
 		return
 	}
+	keep := st.UserData
+	keep64 := st.UserDataBase64
 	if changed {
 		st.setSettings(settings.FromMachine(m))
 	}
 	r.finish(ctx, &st, m, &resp.Diagnostics, resp.Private, &resp.State)
+	if changed && !keep.IsNull() {
+		// The user-data is what the host booted with; a new server
+		// certificate delivered since (an attachment) does not change it,
+		// so that an instance given it is not replaced.
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user_data"), keep)...)
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("user_data_base64"), keep64)...)
+	}
 }
 
 // Update issues a new server certificate from the same CA when the spec

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -55,9 +56,10 @@ func machineSchema() schema.Schema {
 		"id": schema.StringAttribute{Computed: true, Description: "The machine's name.",
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		"name": schema.StringAttribute{Required: true, Description: "The machine's name in the store and in its certificates' common names."},
-		"ip_addresses": list("IP addresses of the host, in its server certificate; the first is DOCKER_HOST's. " +
-			"None: the host is attached later (dockbake_attachment). A change issues a new server certificate in place."),
-		"dns_names":                  list("DNS names of the host, in its server certificate; DOCKER_HOST's when there is no IP address."),
+		"ip_addresses": addresses("IP addresses of the host, in its server certificate; the first is DOCKER_HOST's. " +
+			"Leave out for a host attached later by dockbake_attachment, which records the addresses here. " +
+			"A change issues a new server certificate in place."),
+		"dns_names":                  addresses("DNS names of the host, in its server certificate; DOCKER_HOST's when there is no IP address."),
 		"port":                       schema.Int64Attribute{Optional: true, Computed: true, Description: "dockerd's TLS port. Default 2376."},
 		"os":                         optionalComputed("The host's OS, e.g. ubuntu-24.04, debian-12, flatcar. Default ubuntu-24.04."),
 		"install":                    optionalComputed("How Docker is installed: distro, docker-ce or none. Default: the OS's own."),
@@ -101,6 +103,15 @@ func machineSchema() schema.Schema {
 
 func list(desc string) schema.ListAttribute {
 	return schema.ListAttribute{Optional: true, ElementType: types.StringType, Description: desc}
+}
+
+// addresses is an address list: left out, it keeps what an attachment
+// recorded.
+func addresses(desc string) schema.ListAttribute {
+	a := list(desc)
+	a.Computed = true
+	a.PlanModifiers = []planmodifier.List{listplanmodifier.UseStateForUnknown()}
+	return a
 }
 
 func optionalComputed(desc string) schema.StringAttribute {
