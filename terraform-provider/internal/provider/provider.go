@@ -104,5 +104,5 @@ func (p *dockbake) Resources(context.Context) []func() resource.Resource {
 
 // DataSources lists the data sources.
 func (p *dockbake) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{newUserDataSource}
 }
