@@ -6,6 +6,7 @@
 package dockerdtest
 
 import (
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -31,15 +32,20 @@ type Daemon struct {
 	done chan struct{}
 }
 
-// FreePort is a TCP port on 127.0.0.1 that nothing listens on now.
+// FreePort is a TCP port on 127.0.0.1 below 32768 (tests keep out of the
+// ephemeral range) that nothing listens on now.
 func FreePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 200; i++ {
+		port := 20000 + rand.IntN(12768)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port on 127.0.0.1 between 20000 and 32767")
+	return 0
 }
 
 type writtenFile struct {
