@@ -28,6 +28,8 @@ const managedBy = "terraform"
 // dockbake is the provider.
 type dockbake struct {
 	version string
+	// spoolDir is passed to the resources' client; tests set it.
+	spoolDir string
 	// getenv reads the environment for the default storage path.
 	getenv func(string) string
 }
@@ -45,6 +47,9 @@ type providerModel struct {
 type client struct {
 	store *store.Store
 	tool  string
+	// spoolDir is the spool's path on hosts without the apply mechanism
+	// (attach.Request.SpoolDir), for tests only.
+	spoolDir string
 }
 
 // Metadata names the provider.
@@ -92,14 +97,14 @@ func (p *dockbake) Configure(ctx context.Context, req provider.ConfigureRequest,
 		resp.Diagnostics.AddAttributeError(path.Root("storage_path"), "cannot open the dockbake store", err.Error())
 		return
 	}
-	c := &client{store: s, tool: "terraform-provider-dockbake " + p.version}
+	c := &client{store: s, tool: "terraform-provider-dockbake " + p.version, spoolDir: p.spoolDir}
 	resp.ResourceData = c
 	resp.DataSourceData = c
 }
 
 // Resources lists the resources.
 func (p *dockbake) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newMachineResource}
+	return []func() resource.Resource{newMachineResource, newAttachmentResource}
 }
 
 // DataSources lists the data sources.
