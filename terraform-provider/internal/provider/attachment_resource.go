@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
 )
 
 // defaultAttachTimeout bounds an attach that timeouts does not.
@@ -114,4 +113,5 @@ func (r *attachmentResource) Read(ctx context.Context, req resource.ReadRequest,
 }
 
 // Delete forgets the attachment: the host keeps its certificate.
-func (r *attachmentResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}
+func (r *attachmentResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {
+}
