@@ -37,6 +37,8 @@ func acc(t *testing.T) string {
 	t.Setenv("TF_ACC", "1")
 	t.Setenv("TF_CLI_CONFIG_FILE", rc)
 	t.Setenv("CHECKPOINT_DISABLE", "1")
+	// Configurations that name the source address, as the examples do.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "dockbake")
 	return filepath.Join(dir, "store")
 }
 
