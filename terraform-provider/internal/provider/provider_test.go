@@ -44,5 +44,14 @@ func acc(t *testing.T) string {
 
 // providerBlock is the provider configuration with a test's store.
 func providerBlock(root string) string {
-	return "provider \"dockbake\" {\n  storage_path = \"" + root + "\"\n}\n"
+	return `terraform {
+  required_providers {
+    dockbake = { source = "dockbake/dockbake" }
+  }
+}
+
+provider "dockbake" {
+  storage_path = "` + root + `"
+}
+`
 }
