@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -108,5 +109,24 @@ resource "dockbake_attachment" "web" {
 				Check:  served("web1.test"),
 			},
 		},
+	})
+}
+
+// An attachment's bad addresses are refused at plan time, on their paths.
+func TestAccAttachmentPlanErrors(t *testing.T) {
+	root := acc(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: machineConfig(root, "web1", "null", "") + `
+resource "dockbake_attachment" "web" {
+  machine      = dockbake_machine.web.name
+  ip_addresses = ["127.0.0.1", "300.1.2.3"]
+  port         = 70000
+}
+`,
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)ip_addresses\[1\]: "300\.1\.2\.3": not an IP address.*port: "70000"`),
+		}},
 	})
 }
