@@ -10,7 +10,8 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 TAGS        := urfave_cli_no_docs
 
 .PHONY: build test test-short update-golden lint fuzz bench e2e \
-	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot bench-cli
+	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot bench-cli \
+	terraform-provider terraform-install terraform-test
 
 PACKER     ?= packer
 PLUGIN_BIN ?= $(CURDIR)/bin/packer-plugin-dockbake
@@ -24,6 +25,7 @@ build:
 test:
 	$(GO) test -race -timeout 40m ./...
 	$(MAKE) plugin-test
+	$(MAKE) terraform-test
 
 # The quick loop: no real daemons, no boots.
 test-short:
@@ -37,6 +39,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	cd packer-plugin && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd terraform-provider && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 # Every fuzz target of the module (the parsers and every escaping path),
 # FUZZTIME each (go test takes one -fuzz target at a time). CI runs a short
@@ -111,3 +114,35 @@ e2e-packer:
 	DOCKBAKE_PACKER_AMAZON="$$(scripts/build-packer.sh amazon-plugin)" && \
 	DOCKBAKE_PACKER="$$DOCKBAKE_PACKER" DOCKBAKE_PACKER_AMAZON="$$DOCKBAKE_PACKER_AMAZON" DOCKBAKE_REQUIRE_E2E=1 \
 		$(GO) test -count=1 -timeout 30m -v ./e2e/
+
+# The Terraform/OpenTofu provider: terraform-provider/ is its own Go module,
+# like the Packer plugin. terraform-install puts it into the implied local
+# mirror directories of both CLIs, so that an ordinary
+# required_providers { dockbake = { source = "dockbake/dockbake" } } works
+# with no network (docs/terraform.md).
+TF_PROVIDER_VERSION ?= 0.1.0
+TF_PROVIDER_BIN     ?= $(CURDIR)/bin/terraform-provider-dockbake_v$(TF_PROVIDER_VERSION)
+TF_PLUGIN_DIR       ?= $(HOME)/.terraform.d/plugins
+TF_OS_ARCH          := $(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH)
+
+terraform-provider:
+	$(GO) build -C terraform-provider -ldflags "-X main.version=$(TF_PROVIDER_VERSION)" -o $(TF_PROVIDER_BIN) .
+
+terraform-install: terraform-provider
+	@set -e; for host in registry.terraform.io registry.opentofu.org; do \
+		dir=$(TF_PLUGIN_DIR)/$$host/dockbake/dockbake/$(TF_PROVIDER_VERSION)/$(TF_OS_ARCH); \
+		mkdir -p $$dir && cp $(TF_PROVIDER_BIN) $$dir/ && echo "installed $$dir/$$(basename $(TF_PROVIDER_BIN))"; \
+	done
+
+# Unit and acceptance tests against the terraform on PATH, then once more
+# against OpenTofu, built from its Go module at a pinned version, once,
+# into a cache. Where a CLI is missing its tests skip (fail in CI).
+terraform-test:
+	cd terraform-provider && $(GO) test -race -count=1 -timeout 30m ./...
+	cd terraform-provider && \
+	TOFU="$$(scripts/build-tofu.sh || true)" && \
+	if [ -n "$$TOFU" ]; then \
+		TF_ACC_TERRAFORM_PATH="$$TOFU" TF_ACC_PROVIDER_HOST=registry.opentofu.org \
+			$(GO) test -race -count=1 -timeout 30m ./...; \
+	elif [ "$$CI" = true ]; then echo "OpenTofu could not be built" >&2; exit 1; \
+	else echo "skipping the OpenTofu run: scripts/build-tofu.sh failed" >&2; fi

@@ -126,6 +126,12 @@ func (s *Store) caPair(m *Machine) (*pki.Pair, error) {
 	return ca, nil
 }
 
+// CAPair loads the CA that signs machine m's certificates, key and all.
+// It is for a front end whose own record of the machine must hold the CA
+// key (the Terraform state, which can re-create the machine in a store);
+// everything else leaves the key in the store.
+func (s *Store) CAPair(m *Machine) (*pki.Pair, error) { return s.caPair(m) }
+
 // sharedCA loads the shared CA name. A CA used for the first time is
 // created and staged in t, to be put in place with the machine that needs
 // it: a failed create leaves no CA behind. The caller holds the store

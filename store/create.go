@@ -29,6 +29,8 @@ type CreateRequest struct {
 	// the server certificate lives ThrowawayValidity; attach replaces
 	// both. The machine must have no address.
 	AttachOnly bool
+	// ManagedBy is recorded as the record's ManagedBy.
+	ManagedBy string
 }
 
 // ThrowawayValidity is the lifetime of an attach-only machine's first
@@ -145,6 +147,7 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
 	rec.ThrowawayServerKey = req.AttachOnly
+	rec.ManagedBy = req.ManagedBy
 	return f.writeRecord(host, rec)
 }
 

@@ -22,7 +22,8 @@ type ImportRequest struct {
 	// validate.
 	Spec generator.Spec
 	// CA is the name of the shared CA to keep the CA under; a CA of that
-	// name must not exist with another certificate.
+	// name must not exist with another certificate. Empty: the CA is the
+	// machine's own, kept with it.
 	CA          string
 	CAPair      *pki.Pair
 	Server      *pki.Pair
@@ -30,6 +31,8 @@ type ImportRequest struct {
 	ToolVersion string
 	// Force replaces a machine of the same name.
 	Force bool
+	// ManagedBy is recorded as the record's ManagedBy.
+	ManagedBy string
 }
 
 // Import writes an existing machine into the store. The server and client
@@ -152,7 +155,7 @@ func checkImport(req ImportRequest) error {
 	if err := ValidateName("machine", name); err != nil {
 		return err
 	}
-	if err := ValidateName("CA", req.CA); err != nil {
+	if err := validateCAName(req.CA); err != nil {
 		return err
 	}
 	if err := req.Spec.Validate(); err != nil {
@@ -169,8 +172,10 @@ func checkImport(req ImportRequest) error {
 // stage stages the imported machine, and its CA when the store does not
 // have it yet.
 func (b *ImportBatch) stage(req ImportRequest) error {
-	if err := b.adoptCA(req.CA, req.CAPair); err != nil {
-		return err
+	if req.CA != "" {
+		if err := b.adoptCA(req.CA, req.CAPair); err != nil {
+			return err
+		}
 	}
 	host, client, err := b.s.putMachine(b.t, req.Spec.Name)
 	if err != nil {
@@ -182,6 +187,11 @@ func (b *ImportBatch) stage(req ImportRequest) error {
 			return err
 		}
 	}
+	if req.CA == "" {
+		if err := f.writePair(host, caCertFile, caKeyFile, req.CAPair); err != nil {
+			return err
+		}
+	}
 	if err := f.writePair(host, serverCertFile, serverKeyFile, req.Server); err != nil {
 		return err
 	}
@@ -189,6 +199,7 @@ func (b *ImportBatch) stage(req ImportRequest) error {
 		return err
 	}
 	rec := b.s.newRecord(req.Spec, req.ToolVersion, req.CA, req.CAPair, req.Server)
+	rec.ManagedBy = req.ManagedBy
 	return f.writeRecord(host, rec)
 }
 
@@ -225,6 +236,15 @@ func (b *ImportBatch) adoptCA(name string, ca *pki.Pair) error {
 	}
 	b.cas[name] = stagedCA{op: len(b.t.ops) - 1, fingerprint: fp}
 	return f.stageCA(staged, ca)
+}
+
+// validateCAName checks a shared CA's name; empty is a CA of the
+// machine's own.
+func validateCAName(name string) error {
+	if name == "" {
+		return nil
+	}
+	return ValidateName("CA", name)
 }
 
 // describe names a certificate in messages by its subject and fingerprint,

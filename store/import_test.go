@@ -124,3 +124,32 @@ func TestImportBatch(t *testing.T) {
 		t.Error("a batch committed twice")
 	}
 }
+
+// A machine imported with no shared CA keeps its CA as its own, and the
+// record says who manages it; a rotation keeps both.
+func TestImportOwnCAManaged(t *testing.T) {
+	s := testStore(t)
+	ca, srv, cli := importPairs(t)
+	req := ImportRequest{Spec: importSpec("web1"), CAPair: ca, Server: srv, Client: cli, ManagedBy: "terraform"}
+	m, err := s.Import(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CA != "" || m.CADir != m.HostDir || m.ManagedBy != "terraform" {
+		t.Fatalf("imported: CA %q in %s (host %s), managed by %q", m.CA, m.CADir, m.HostDir, m.ManagedBy)
+	}
+	back, err := s.CAPair(m)
+	if err != nil || pki.Fingerprint(back.Cert) != pki.Fingerprint(ca.Cert) {
+		t.Fatalf("CA read back: %v", err)
+	}
+	rot, err := s.Rotate(RotateRequest{Name: "web1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rot.Machine.ManagedBy != "terraform" || rot.Machine.CAFingerprint != m.CAFingerprint {
+		t.Errorf("rotation dropped the mark or the CA: %+v", rot.Machine.Record)
+	}
+	if _, err := os.Stat(filepath.Join(s.Root, "cas")); err == nil {
+		t.Errorf("a machine's own CA was filed as a shared CA")
+	}
+}

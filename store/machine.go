@@ -60,6 +60,10 @@ type Record struct {
 	// Spec is the machine's spec, strictly decoded and validated whenever
 	// the record is loaded.
 	Spec generator.Spec `json:"spec"`
+	// ManagedBy names the tool whose record is the truth about the machine,
+	// e.g. "terraform": the store holds a mirror of it, and the CLI refuses
+	// to change it without --force. Empty: the store is the truth.
+	ManagedBy string `json:"managed_by,omitempty"`
 }
 
 // Machine is one machine of the store, the model every front end converts

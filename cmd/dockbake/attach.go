@@ -50,6 +50,9 @@ func attach(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseManaged(c, p, name, c.Bool("force")); err != nil {
+		return err
+	}
 	if c.Duration("timeout") <= 0 {
 		return withHint(fmt.Errorf("--timeout %q: not a positive duration", c.Duration("timeout")), "write it as 5m")
 	}

@@ -53,6 +53,9 @@ func clientAdd(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseManaged(c, p, name, c.Bool("force")); err != nil {
+		return err
+	}
 	user := c.String("user")
 	var errs []error
 	if user == "" {

@@ -133,6 +133,9 @@ func create(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseManaged(c, p, req.Spec.Name, false); err != nil {
+		return err
+	}
 	if err := checkOutput(c); err != nil {
 		return err
 	}

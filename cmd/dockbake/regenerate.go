@@ -53,6 +53,9 @@ func regenerate(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseManaged(c, p, name, c.Bool("force")); err != nil {
+		return err
+	}
 	s, m, err := loadMachine(c, p, name)
 	if err != nil {
 		return err

@@ -22,6 +22,9 @@ func rmCommand(p *proc) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := refuseManaged(c, p, name, c.Bool("force")); err != nil {
+				return err
+			}
 			s, err := openStore(c, p)
 			if err != nil {
 				return err

@@ -1,5 +1,9 @@
-# One Docker host on EC2, set up by dockbake's user-data. First run
-# ./render.sh (it writes web1.user-data.yaml), then terraform apply.
+# One Docker host on EC2, set up by dockbake's user-data, with no Elastic
+# IP: the machine is made with no address, the instance boots with its
+# user-data, and dockbake_attachment gives the host the certificate for
+# the public IP it got, through its dockerd. Install the dockbake provider
+# with `make terraform-install` (docs/terraform.md), then terraform init
+# and terraform apply; afterwards: eval "$(dockbake env web1)".
 
 terraform {
   required_providers {
@@ -7,22 +11,30 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.0"
     }
+    dockbake = {
+      source  = "dockbake/dockbake"
+      version = ">= 0.1.0"
+    }
   }
 }
 
 variable "ami" {
-  description = "An Ubuntu 24.04 AMI (dockbake's default --os)."
-  type        = string
-}
-
-variable "eip_allocation_id" {
-  description = "The Elastic IP whose address render.sh gave dockbake (--ip)."
+  description = "An Ubuntu 24.04 AMI (dockbake's default os)."
   type        = string
 }
 
 variable "client_cidr" {
-  description = "Where the docker CLI connects from."
+  description = "Where the docker CLI (and terraform apply, which attaches) connects from."
   type        = string
+}
+
+provider "dockbake" {}
+
+# No ip_addresses: the attachment below records the address.
+resource "dockbake_machine" "web1" {
+  name     = "web1"
+  key_type = "ecdsa-p256"
+  target   = "aws"
 }
 
 resource "aws_security_group" "docker_tls" {
@@ -50,9 +62,9 @@ resource "aws_instance" "web1" {
   instance_type          = "t3.small"
   vpc_security_group_ids = [aws_security_group.docker_tls.id]
 
-  # The user-data carries the host's private TLS key; it stays in the
-  # Terraform state too, so keep the state private.
-  user_data                   = file("${path.module}/web1.user-data.yaml")
+  # The user-data carries the host's private TLS key (it is sensitive in
+  # the plan, and in the state: keep the state in an encrypted backend).
+  user_data_base64            = dockbake_machine.web1.user_data_base64
   user_data_replace_on_change = true
 
   # Containers must not read the user-data (and its key) from IMDS.
@@ -62,7 +74,18 @@ resource "aws_instance" "web1" {
   }
 }
 
-resource "aws_eip_association" "web1" {
-  instance_id   = aws_instance.web1.id
-  allocation_id = var.eip_allocation_id
+# Waits for the new instance's dockerd, then gives it the certificate for
+# its public IP. A new address (a replaced instance) attaches again.
+resource "dockbake_attachment" "web1" {
+  machine      = dockbake_machine.web1.name
+  ip_addresses = [aws_instance.web1.public_ip]
+
+  timeouts {
+    create = "10m"
+    update = "10m"
+  }
+}
+
+output "docker_host" {
+  value = dockbake_attachment.web1.docker_host
 }
