@@ -24,6 +24,8 @@ type CreateRequest struct {
 	ToolVersion  string
 	// Force replaces an existing machine of the same name.
 	Force bool
+	// Fleet is the fleet the machine belongs to; empty: none.
+	Fleet string
 }
 
 // Create issues a machine's certificates, writes it into the store and
@@ -125,6 +127,7 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 		return err
 	}
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
+	rec.Fleet = req.Fleet
 	return f.writeRecord(host, rec)
 }
 

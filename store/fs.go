@@ -33,6 +33,9 @@ var errNotRegular = errors.New("not a regular file")
 type files struct {
 	root string
 	disk Disk
+	// deferSync leaves files unsynced as they are written: a batch
+	// (batch.go) syncs its whole file system once before its commit.
+	deferSync bool
 }
 
 // files returns the store's file layer.
@@ -41,7 +44,7 @@ func (s *Store) files() files {
 	if d == nil {
 		d = osDisk{}
 	}
-	return files{root: s.Root, disk: d}
+	return files{root: s.Root, disk: d, deferSync: s.deferSync}
 }
 
 // check refuses a path of the store that passes through, or is, a
@@ -109,7 +112,7 @@ func (f files) writeNew(path string, data []byte, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAll(w, data, mode); err != nil {
+	if err := writeAll(w, data, mode, !f.deferSync); err != nil {
 		w.Close()
 		f.disk.Remove(path)
 		return err
@@ -122,13 +125,16 @@ func (f files) writeNew(path string, data []byte, mode fs.FileMode) error {
 }
 
 // writeAll writes data, sets mode (the umask may have narrowed it, and
-// certificates must stay readable) and syncs.
-func writeAll(w File, data []byte, mode fs.FileMode) error {
+// certificates must stay readable) and syncs, unless told not to.
+func writeAll(w File, data []byte, mode fs.FileMode, sync bool) error {
 	if _, err := w.Write(data); err != nil {
 		return err
 	}
 	if err := w.Chmod(mode); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return w.Sync()
 }

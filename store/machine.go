@@ -49,6 +49,10 @@ type Record struct {
 	// Spec is the machine's spec, strictly decoded and validated whenever
 	// the record is loaded.
 	Spec generator.Spec `json:"spec"`
+	// Fleet names the fleet inventory the machine belongs to (its
+	// `fleet:` key, else the inventory file's name without extension);
+	// empty: made outside any fleet, and never touched by one.
+	Fleet string `json:"fleet,omitempty"`
 }
 
 // Machine is one machine of the store, the model every front end converts

@@ -22,6 +22,9 @@ type Store struct {
 	// through; nil is the operating system's. A test puts one here that
 	// fails, or stops dead, at a chosen step.
 	Disk Disk
+	// deferSync: the store of a Batch, which syncs once before its commit
+	// rather than file by file.
+	deferSync bool
 }
 
 // now is the store's clock: Now, or the wall clock for a Store literal.
@@ -112,6 +115,11 @@ func (s *Store) Names() ([]string, error) {
 		return nil, err
 	}
 	defer unlock()
+	return s.names()
+}
+
+// names is Names for a caller that holds the lock already.
+func (s *Store) names() ([]string, error) {
 	f := s.files()
 	seen := map[string]bool{}
 	for _, dir := range []string{"hosts", "machines"} {
