@@ -49,6 +49,7 @@ type Batch struct {
 func (s *Store) BeginBatch(label string) (*Batch, error) {
 	bs := *s
 	_, bs.deferSync = bs.files().disk.(FSSyncer)
+	bs.seenDirs = map[string]bool{}
 	unlock, err := bs.lock()
 	if err != nil {
 		return nil, err
@@ -207,4 +208,26 @@ func (b *Batch) Rotate(req RotateRequest) (*Rotation, error) {
 		return err
 	})
 	return rot, err
+}
+
+// Record reads only machine name's record, under the batch's lock: what a
+// plan compares, without the cost of its certificates.
+func (b *Batch) Record(name string) (*Record, error) {
+	if err := ValidateName("machine", name); err != nil {
+		return nil, err
+	}
+	return b.s.readRecord(name, b.s.HostDir(name))
+}
+
+// Record reads only machine name's record, checked as Load checks it.
+func (s *Store) Record(name string) (*Record, error) {
+	if err := ValidateName("machine", name); err != nil {
+		return nil, err
+	}
+	unlock, err := s.rlock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.readRecord(name, s.HostDir(name))
 }

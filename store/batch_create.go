@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
@@ -129,7 +131,11 @@ func (b *Batch) stageIssued(req CreateRequest, iss *Issued) (*generator.HostCert
 	}
 	rec := b.s.newRecord(req.Spec, req.ToolVersion, req.CA, iss.ca, iss.server)
 	rec.Fleet = req.Fleet
-	if err := f.writeRecord(host, rec); err != nil {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.writeNew(filepath.Join(host, recordFile), append(data, '\n'), keyMode); err != nil {
 		return nil, err
 	}
 	return iss.HostCerts()
@@ -144,3 +150,7 @@ func (i *Issued) HostCerts() (*generator.HostCerts, error) {
 	}
 	return &generator.HostCerts{CACert: i.ca.CertPEM(), ServerCert: i.server.CertPEM(), ServerKey: key}, nil
 }
+
+// CAFingerprint is the fingerprint of the issued machine's CA, as its
+// record will hold it.
+func (i *Issued) CAFingerprint() string { return pki.Fingerprint(i.ca.Cert) }

@@ -36,6 +36,10 @@ type files struct {
 	// deferSync leaves files unsynced as they are written: a batch
 	// (batch.go) syncs its whole file system once before its commit.
 	deferSync bool
+	// seen, in a batch, are the directories of the store check has found
+	// to be directories: it does not look at them again. The batch holds
+	// the lock, and what it finds it does not replace with a link.
+	seen map[string]bool
 }
 
 // files returns the store's file layer.
@@ -44,7 +48,7 @@ func (s *Store) files() files {
 	if d == nil {
 		d = osDisk{}
 	}
-	return files{root: s.Root, disk: d, deferSync: s.deferSync}
+	return files{root: s.Root, disk: d, deferSync: s.deferSync, seen: s.seenDirs}
 }
 
 // check refuses a path of the store that passes through, or is, a
@@ -60,6 +64,9 @@ func (f files) check(path string) error {
 	p := f.root
 	for _, part := range strings.Split(rel, string(filepath.Separator)) {
 		p = filepath.Join(p, part)
+		if f.seen[p] {
+			continue
+		}
 		fi, err := f.disk.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -70,15 +77,36 @@ func (f files) check(path string) error {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			return &CorruptError{Path: p, Err: ErrSymlink}
 		}
+		if f.seen != nil && fi.IsDir() {
+			f.seen[p] = true
+		}
 	}
 	return nil
 }
 
 func (f files) lstat(path string) (fs.FileInfo, error) {
+	if f.seen[filepath.Dir(path)] {
+		return f.lstatLast(path)
+	}
 	if err := f.check(path); err != nil {
 		return nil, err
 	}
 	return f.disk.Lstat(path)
+}
+
+// lstatLast is lstat for a batch, on a path whose directory check has
+// seen: only its last element is looked at, once.
+func (f files) lstatLast(path string) (fs.FileInfo, error) {
+	fi, err := f.disk.Lstat(path)
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, &CorruptError{Path: path, Err: ErrSymlink}
+	case fi.IsDir():
+		f.seen[path] = true
+	}
+	return fi, nil
 }
 
 // exists reports whether anything is at path. What cannot be inspected
@@ -175,6 +203,9 @@ func (f files) rename(from, to string) error {
 
 // mkdirAll makes dir and the parents it lacks with mode.
 func (f files) mkdirAll(dir string, mode fs.FileMode) error {
+	if f.seen[dir] {
+		return nil
+	}
 	fi, err := f.lstat(dir)
 	if err == nil {
 		if !fi.IsDir() {

@@ -25,6 +25,7 @@ type Store struct {
 	// deferSync: the store of a Batch, which syncs once before its commit
 	// rather than file by file.
 	deferSync bool
+	seenDirs  map[string]bool // see files.seen
 }
 
 // now is the store's clock: Now, or the wall clock for a Store literal.

@@ -24,6 +24,7 @@ type listing struct {
 	URL       string     `json:"url,omitempty"`
 	Attached  bool       `json:"attached"`
 	CA        string     `json:"ca,omitempty"`
+	Fleet     string     `json:"fleet,omitempty"`
 	Expires   *time.Time `json:"expires,omitempty"`
 	Expiring  string     `json:"expiring,omitempty"`
 	DaysLeft  *int       `json:"days_left,omitempty"`
@@ -43,7 +44,10 @@ func lsCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
 		Usage: "list the machines in the store",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "fleet", Usage: "only the machines of fleet `NAME` (dockbake fleet apply)"},
+		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
 			if format != "table" && format != "json" {
@@ -82,6 +86,9 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f := c.String("fleet"); f != "" && (m == nil || m.Fleet != f) {
+			continue
+		}
 		rows = append(rows, listRow(s, name, m, problems))
 	}
 	return rows, nil
@@ -92,6 +99,7 @@ func listRow(s *store.Store, name string, m *store.Machine, problems []error) li
 	row := listing{Name: name, Status: statusDamaged}
 	if m != nil {
 		row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
+		row.Fleet = m.Fleet
 	}
 	if len(problems) == 0 {
 		expires, what, err := firstExpiry(m)

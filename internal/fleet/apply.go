@@ -27,8 +27,11 @@ func Apply(s *store.Store, inv *Inventory, o Options) (*Plan, error) {
 	}
 	defer b.Discard()
 	p, err := MakePlan(b, inv, o)
-	if err != nil || !p.Changed() {
-		return p, err
+	if err != nil {
+		return nil, err
+	}
+	if !p.Changed() {
+		return p, p.writeManifest()
 	}
 	if err := os.MkdirAll(p.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("user-data directory %q: %w", p.OutputDir, err)
@@ -105,6 +108,7 @@ func (a *applier) stageStep(st *Step) error {
 	if err != nil {
 		return err
 	}
+	st.inputs = inputsOf(m.Spec, m.CAFingerprint, st.machine)
 	return writeTemp(st.Output, data)
 }
 
@@ -131,10 +135,34 @@ func (a *applier) finish() error {
 	if err := syncDir(a.p.OutputDir); err != nil {
 		errs = append(errs, err)
 	}
+	a.p.stale = true
+	if err := a.p.writeManifest(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("the store is changed, but not every user-data file could be written: %w (dockbake fleet apply writes them again)", errors.Join(errs...))
 	}
 	return nil
+}
+
+// writeManifest notes every file of the plan as it is now, when the
+// manifest does not say so already.
+func (p *Plan) writeManifest() error {
+	if !p.stale && len(p.manifest.Machines) == len(p.Steps) {
+		return nil
+	}
+	old := p.manifest.Machines
+	p.manifest.Machines = make(map[string]entry, len(p.Steps))
+	for _, st := range p.Steps {
+		switch {
+		case st.Action == Remove:
+		case st.Action == Unchanged && !p.stale:
+			p.manifest.Machines[st.Name] = old[st.Name]
+		default:
+			p.manifest.note(st.Name, st.Output, st.inputs)
+		}
+	}
+	return p.manifest.write(p.OutputDir)
 }
 
 // removeTemps removes the hidden files an apply that failed or was killed

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/pki"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -20,14 +22,21 @@ type issued struct {
 	err  error
 }
 
-// creates stages the new machines, chunk by chunk: keys and user-data are
-// made on every core, then staged and written in order.
+// creates stages the new machines, chunk by chunk: the keys and user-data
+// of the next chunk are made on every core while this one is staged and
+// written, in order.
 func (a *applier) creates(steps []*Step) error {
-	for start := 0; start < len(steps); start += chunk {
-		part := steps[start:min(start+chunk, len(steps))]
-		out := make([]issued, len(part))
-		parallel(len(part), func(i int) { out[i] = a.issue(part[i].machine) })
-		for i, st := range part {
+	if len(steps) == 0 {
+		return nil
+	}
+	part := func(k int) []*Step { return steps[k*chunk : min((k+1)*chunk, len(steps))] }
+	ahead := a.issueAhead(part(0))
+	for k := 0; k*chunk < len(steps); k++ {
+		out := <-ahead
+		if (k+1)*chunk < len(steps) {
+			ahead = a.issueAhead(part(k + 1))
+		}
+		for i, st := range part(k) {
 			if err := a.stageCreate(st, out[i]); err != nil {
 				return err
 			}
@@ -35,6 +44,17 @@ func (a *applier) creates(steps []*Step) error {
 		}
 	}
 	return nil
+}
+
+// issueAhead issues the machines of part in the background.
+func (a *applier) issueAhead(part []*Step) chan []issued {
+	ch := make(chan []issued, 1)
+	go func() {
+		out := make([]issued, len(part))
+		parallel(len(part), func(i int) { out[i] = a.issue(part[i].machine) })
+		ch <- out
+	}()
+	return ch
 }
 
 // issue makes machine m's keys and user-data; a machine on a shared CA is
@@ -68,6 +88,13 @@ func (a *applier) stageCreate(st *Step, is issued) error {
 	if err != nil {
 		return err
 	}
+	fp := ""
+	if is.iss != nil {
+		fp = is.iss.CAFingerprint()
+	} else if fp, err = caFingerprint(hc); err != nil {
+		return err
+	}
+	st.inputs = inputsOf(st.machine.Request.Spec, fp, st.machine)
 	if is.data == nil {
 		plan, err := hostPlan(st.machine, hc)
 		if err != nil {
@@ -78,6 +105,15 @@ func (a *applier) stageCreate(st *Step, is issued) error {
 		}
 	}
 	return writeTemp(st.Output, is.data)
+}
+
+// caFingerprint is the fingerprint of the CA certificate among hc.
+func caFingerprint(hc *generator.HostCerts) (string, error) {
+	c, err := pki.ParseCertificate(hc.CACert)
+	if err != nil {
+		return "", err
+	}
+	return pki.Fingerprint(c), nil
 }
 
 // parallel runs f(0..n-1) on every core.

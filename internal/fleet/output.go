@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/dockbake/dockbake/generator"
 )
@@ -70,13 +71,15 @@ func tempOf(path string) string {
 // temporary file, unsynced: apply syncs once for all of them.
 func writeTemp(path string, data []byte) error {
 	tmp := tempOf(path)
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Apply removed every temporary file of a killed apply first; one here
+	// now is of this apply's own, and is replaced.
+	// One open(2), without os.OpenFile's poller registration: this runs
+	// once per machine.
+	fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "open", Path: tmp, Err: err}
 	}
+	f := os.NewFile(uintptr(fd), tmp)
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -42,6 +42,9 @@ type Step struct {
 	machine *Machine // nil for Remove
 	// specChanged: the store records a new spec.
 	specChanged bool
+	// inputs is the digest of what the user-data is made from, once
+	// known (manifest.go).
+	inputs string
 }
 
 // Plan is what apply would do, machine by machine, in the order of the
@@ -53,6 +56,10 @@ type Plan struct {
 	// NotInFile are machines of the fleet the file no longer lists, kept
 	// because prune was not asked for.
 	NotInFile []string `json:"not_in_file,omitempty"`
+
+	manifest *manifest
+	// stale: the manifest does not describe the files as they are.
+	stale bool
 }
 
 // Count is the number of steps with action a.
@@ -73,6 +80,7 @@ func (p *Plan) Changed() bool { return p.Count(Unchanged) < len(p.Steps) }
 // *store.Batch of an apply, under its lock.
 type Reader interface {
 	Names() ([]string, error)
+	Record(name string) (*store.Record, error)
 	Load(name string) (*store.Machine, error)
 }
 
@@ -105,12 +113,13 @@ func MakePlan(r Reader, inv *Inventory, o Options) (*Plan, error) {
 		inStore[n] = true
 	}
 	p := &Plan{Fleet: inv.Name, OutputDir: o.dir()}
+	p.manifest = readManifest(p.OutputDir, inv.Name)
 	ps := &problems{file: inv.File}
 	inFile := make(map[string]bool, len(inv.Machines))
 	for i := range inv.Machines {
 		m := &inv.Machines[i]
 		inFile[m.Settings.Name] = true
-		st, err := planMachine(r, ps, inStore, inv.Name, m, p.OutputDir)
+		st, err := p.planMachine(r, ps, inStore, m)
 		if err != nil {
 			return nil, err
 		}
@@ -128,28 +137,28 @@ func MakePlan(r Reader, inv *Inventory, o Options) (*Plan, error) {
 }
 
 // planMachine is the step of machine m; nil with a problem added.
-func planMachine(r Reader, ps *problems, inStore map[string]bool, fleet string, m *Machine, dir string) (*Step, error) {
-	st := &Step{Name: m.Settings.Name, Output: OutputPath(dir, *m), machine: m}
+func (p *Plan) planMachine(r Reader, ps *problems, inStore map[string]bool, m *Machine) (*Step, error) {
+	st := &Step{Name: m.Settings.Name, Output: OutputPath(p.OutputDir, *m), machine: m}
 	if !inStore[st.Name] {
 		st.Action = Create
 		return st, nil
 	}
-	cur, err := r.Load(st.Name)
+	cur, err := r.Record(st.Name)
 	if err != nil {
 		return nil, fmt.Errorf("machine %q: %w", st.Name, err)
 	}
-	if cur.Fleet != fleet {
+	if cur.Fleet != p.Fleet {
 		clash(ps, m, cur)
 		return nil, nil
 	}
 	if !settable(ps, m, cur) {
 		return nil, nil
 	}
-	return st, st.diff(cur)
+	return st, p.diff(r, st, cur)
 }
 
 // clash is the problem of a name the store has outside this fleet.
-func clash(ps *problems, m *Machine, cur *store.Machine) {
+func clash(ps *problems, m *Machine, cur *store.Record) {
 	owner := "made outside any fleet"
 	if cur.Fleet != "" {
 		owner = fmt.Sprintf("of fleet %q", cur.Fleet)
@@ -159,7 +168,7 @@ func clash(ps *problems, m *Machine, cur *store.Machine) {
 
 // settable refuses a change that no re-issue can make: the key type and
 // the CA stay with a machine for its life.
-func settable(ps *problems, m *Machine, cur *store.Machine) bool {
+func settable(ps *problems, m *Machine, cur *store.Record) bool {
 	ok := true
 	if want := m.Request.KeyType; cur.KeyType != want {
 		ps.add(m.Line, "", "machine %q has key_type %q, not %q, and keeps it for its life: remove the machine from the file, apply with --prune, and add it back to make it anew", cur.Name, cur.KeyType, want)
@@ -180,9 +189,10 @@ func caName(ca string) string {
 }
 
 // diff sets the step's action from what differs between the machine in
-// the store and in the file, and its user-data file.
-func (st *Step) diff(cur *store.Machine) error {
-	certs, keys := specChanges(cur.Spec, st.machine.Request.Spec)
+// the store and in the file, and its user-data file: by the manifest
+// where it vouches for the file, else by rendering and comparing.
+func (p *Plan) diff(r Reader, st *Step, rec *store.Record) error {
+	certs, keys := specChanges(rec.Spec, st.machine.Request.Spec)
 	st.Changes, st.specChanged = keys, len(keys) > 0
 	switch {
 	case certs:
@@ -192,11 +202,19 @@ func (st *Step) diff(cur *store.Machine) error {
 		st.Action = Rerender
 		return nil
 	}
+	st.Action, st.inputs = Unchanged, recordInputs(rec, st.machine)
+	if p.manifest.fresh(st.Name, st.Output, st.inputs) {
+		return nil
+	}
+	p.stale = true
+	cur, err := r.Load(st.Name)
+	if err != nil {
+		return fmt.Errorf("machine %q: %w", st.Name, err)
+	}
 	data, err := render(cur, st.machine)
 	if err != nil {
 		return err
 	}
-	st.Action = Unchanged
 	switch {
 	case !exists(st.Output):
 		st.Action, st.Changes = Rerender, []string{"user-data file missing"}
@@ -247,7 +265,7 @@ func (p *Plan) planRemovals(r Reader, names []string, inFile map[string]bool, pr
 		if inFile[n] {
 			continue
 		}
-		cur, err := r.Load(n)
+		cur, err := r.Record(n)
 		var corrupt *store.CorruptError
 		if errors.As(err, &corrupt) || errors.Is(err, store.ErrNotFound) {
 			continue // not this fleet's to judge; ls names the damage
