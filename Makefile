@@ -6,7 +6,7 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: build test test-short update-golden lint fuzz bench e2e \
-	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot
+	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot bench-fleet
 
 PACKER     ?= packer
 PLUGIN_BIN ?= $(CURDIR)/bin/packer-plugin-dockbake
@@ -49,6 +49,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pki/ ./generator/
+
+# Fleet apply of BENCH_FLEET machines against separate create processes and
+# Docker's openssl recipe (docs/benchmarks.md). make bench-fleet BENCH_FLEET=10000
+BENCH_FLEET ?= 1000
+bench-fleet:
+	scripts/bench-fleet.sh $(BENCH_FLEET)
 
 # The core end-to-end proof alone: a real dockerd and the real docker CLI.
 e2e:
