@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,7 +34,7 @@ served. Machines not in the store yet are left to dockbake fleet apply.`,
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on a host after `DURATION` (it keeps its certificate)"},
 			&cli.BoolFlag{Name: "retry", Usage: "keep retrying a host that is unreachable or still booting, until --timeout"},
 			&cli.BoolFlag{Name: "force", Usage: "deliver even where containers restart with dockerd"},
-			&cli.StringFlag{Name: "test-spool-dir", Hidden: true, Usage: "the spool's path on the hosts; for tests"},
+			&cli.StringSliceFlag{Name: "test-spool-dir", Hidden: true, Usage: "`NAME=DIR`: the spool's path on machine NAME's host; for tests"},
 		},
 		Action: func(c *cli.Context) error { return fleetAttach(c, p) },
 	}
@@ -131,7 +132,7 @@ func attachOne(ctx context.Context, c *cli.Context, p *proc, s *store.Store, m f
 	_, err := attachpkg.Run(ctx, attachpkg.Request{
 		Store: s, Name: name, IPs: spec.IPs, DNSNames: spec.DNSNames, Port: spec.Port,
 		Force: c.Bool("force"), Retry: c.Bool("retry"), ToolVersion: toolVersion(),
-		SpoolDir: c.String("test-spool-dir"),
+		SpoolDir: testSpool(c, name),
 	})
 	done(err)
 	return err
@@ -148,4 +149,15 @@ func attachSummary(p *proc, inv *fleet.Inventory, n int, failed []attachFailure)
 	}
 	return withHint(fmt.Errorf("%d of %d machines of fleet %s were not attached; each keeps its certificate", len(failed), n, inv.Name),
 		"dockbake fleet attach %s tries those again (--retry waits for hosts still booting); dockbake attach NAME --ip ADDRESS says more about one", inv.File)
+}
+
+// testSpool is the spool directory --test-spool-dir (hidden) gives for
+// machine name; empty: the host's own.
+func testSpool(c *cli.Context, name string) string {
+	for _, kv := range c.StringSlice("test-spool-dir") {
+		if n, dir, ok := strings.Cut(kv, "="); ok && n == name {
+			return dir
+		}
+	}
+	return ""
 }
