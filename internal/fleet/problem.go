@@ -20,6 +20,7 @@ type Problem struct {
 	Msg string
 }
 
+// Error says the problem as FILE:LINE: PATH: MESSAGE.
 func (p Problem) Error() string {
 	where := p.File
 	if p.Line > 0 {
@@ -34,6 +35,7 @@ func (p Problem) Error() string {
 // Problems is every problem of an inventory, in the order of the file.
 type Problems []Problem
 
+// Error says every problem, one per line.
 func (ps Problems) Error() string {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
