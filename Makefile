@@ -11,7 +11,7 @@ TAGS        := urfave_cli_no_docs
 
 .PHONY: build test test-short update-golden lint fuzz bench e2e \
 	plugin plugin-install plugin-test generate e2e-packer boot-test bench-boot bench-cli \
-	terraform-provider terraform-install terraform-test
+	terraform-provider terraform-install terraform-test bench-fleet
 
 PACKER     ?= packer
 PLUGIN_BIN ?= $(CURDIR)/bin/packer-plugin-dockbake
@@ -70,6 +70,12 @@ bench-cli: build
 	$(GO) run ./internal/benchcli -dockbake bin/dockbake -tags "$(TAGS)" -ldflags "$(LDFLAGS)" \
 		-runs $(BENCH_RUNS) -machines $(BENCH_MACHINES) -ls-runs $(BENCH_LS_RUNS) \
 		$(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE))
+
+# Fleet apply of BENCH_FLEET machines against separate create processes and
+# Docker's openssl recipe (docs/benchmarks.md). make bench-fleet BENCH_FLEET=10000
+BENCH_FLEET ?= 1000
+bench-fleet:
+	scripts/bench-fleet.sh $(BENCH_FLEET)
 
 # The core end-to-end proof alone: a real dockerd and the real docker CLI.
 e2e:

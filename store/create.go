@@ -31,6 +31,8 @@ type CreateRequest struct {
 	AttachOnly bool
 	// ManagedBy is recorded as the record's ManagedBy.
 	ManagedBy string
+	// Fleet is the fleet the machine belongs to; empty: none.
+	Fleet string
 }
 
 // ThrowawayValidity is the lifetime of an attach-only machine's first
@@ -148,6 +150,7 @@ func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) err
 	rec := s.newRecord(req.Spec, req.ToolVersion, req.CA, ca, srv)
 	rec.ThrowawayServerKey = req.AttachOnly
 	rec.ManagedBy = req.ManagedBy
+	rec.Fleet = req.Fleet
 	return f.writeRecord(host, rec)
 }
 

@@ -70,7 +70,7 @@ func (osDisk) ReadDir(path string) ([]fs.DirEntry, error) {
 func (osDisk) Mkdir(path string, mode fs.FileMode) error { return os.Mkdir(path, mode) }
 
 func (osDisk) Create(path string, mode fs.FileMode) (File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, mode)
+	return createFile(path, mode)
 }
 
 func (osDisk) Rename(from, to string) error { return os.Rename(from, to) }

@@ -29,3 +29,8 @@ func readRegular(path string) ([]byte, error) {
 	}
 	return io.ReadAll(f)
 }
+
+// createFile makes a new file at path, failing if anything is there.
+func createFile(path string, mode fs.FileMode) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, mode)
+}

@@ -33,7 +33,14 @@ var errNotRegular = errors.New("not a regular file")
 type files struct {
 	root string
 	disk Disk
-	dirs map[string]bool // the Store's: directories checked already, or nil
+	// deferSync leaves files unsynced as they are written: a batch
+	// (batch.go) syncs its whole file system once before its commit.
+	deferSync bool
+	// dirs, in a batch or one read under the lock (the Store's copy of
+	// BeginBatch or oneRead), are the directories of the store check has
+	// found to be directories: it does not look at them again. The lock is
+	// held, and nothing under it replaces them with a link. nil elsewhere.
+	dirs map[string]bool
 }
 
 // files returns the store's file layer.
@@ -42,7 +49,7 @@ func (s *Store) files() files {
 	if d == nil {
 		d = osDisk{}
 	}
-	return files{root: s.Root, disk: d, dirs: s.dirs}
+	return files{root: s.Root, disk: d, deferSync: s.deferSync, dirs: s.dirs}
 }
 
 // check refuses a path of the store that passes through, or is, a
@@ -79,10 +86,28 @@ func (f files) check(path string) error {
 }
 
 func (f files) lstat(path string) (fs.FileInfo, error) {
+	if f.dirs[filepath.Dir(path)] {
+		return f.lstatLast(path)
+	}
 	if err := f.check(path); err != nil {
 		return nil, err
 	}
 	return f.disk.Lstat(path)
+}
+
+// lstatLast is lstat for a batch or one read, on a path whose directory
+// check has seen: only its last element is looked at, once.
+func (f files) lstatLast(path string) (fs.FileInfo, error) {
+	fi, err := f.disk.Lstat(path)
+	switch {
+	case err != nil:
+		return nil, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, &CorruptError{Path: path, Err: ErrSymlink}
+	case fi.IsDir():
+		f.dirs[path] = true
+	}
+	return fi, nil
 }
 
 // exists reports whether anything is at path. What cannot be inspected
@@ -116,7 +141,7 @@ func (f files) writeNew(path string, data []byte, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAll(w, data, mode); err != nil {
+	if err := writeAll(w, data, mode, !f.deferSync); err != nil {
 		w.Close()
 		f.disk.Remove(path)
 		return err
@@ -129,13 +154,16 @@ func (f files) writeNew(path string, data []byte, mode fs.FileMode) error {
 }
 
 // writeAll writes data, sets mode (the umask may have narrowed it, and
-// certificates must stay readable) and syncs.
-func writeAll(w File, data []byte, mode fs.FileMode) error {
+// certificates must stay readable) and syncs, unless told not to.
+func writeAll(w File, data []byte, mode fs.FileMode, sync bool) error {
 	if _, err := w.Write(data); err != nil {
 		return err
 	}
 	if err := w.Chmod(mode); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return w.Sync()
 }
@@ -176,6 +204,9 @@ func (f files) rename(from, to string) error {
 
 // mkdirAll makes dir and the parents it lacks with mode.
 func (f files) mkdirAll(dir string, mode fs.FileMode) error {
+	if f.dirs[dir] {
+		return nil
+	}
 	fi, err := f.lstat(dir)
 	if err == nil {
 		if !fi.IsDir() {

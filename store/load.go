@@ -108,6 +108,11 @@ func ParseRecord(data []byte) (*Record, error) {
 			return nil, err
 		}
 	}
+	if rec.Fleet != "" {
+		if err := ValidateName("fleet", rec.Fleet); err != nil {
+			return nil, err
+		}
+	}
 	if rec.KeyType != "" { // empty: an imported key of a type dockbake does not make
 		if _, err := pki.ParseKeyType(string(rec.KeyType)); err != nil {
 			return nil, fmt.Errorf("key_type: %w", err)

@@ -64,6 +64,10 @@ type Record struct {
 	// e.g. "terraform": the store holds a mirror of it, and the CLI refuses
 	// to change it without --force. Empty: the store is the truth.
 	ManagedBy string `json:"managed_by,omitempty"`
+	// Fleet names the fleet inventory the machine belongs to (its
+	// `fleet:` key, else the inventory file's name without extension);
+	// empty: made outside any fleet, and never touched by one.
+	Fleet string `json:"fleet,omitempty"`
 }
 
 // Machine is one machine of the store, the model every front end converts

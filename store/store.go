@@ -26,6 +26,9 @@ type Store struct {
 	// (oneRead) found to be directories, not symbolic links, so that it
 	// checks the way to each file only once; nil outside such a read.
 	dirs map[string]bool
+	// deferSync: the store of a Batch, which syncs once before its commit
+	// rather than file by file.
+	deferSync bool
 }
 
 // now is the store's clock: Now, or the wall clock for a Store literal.

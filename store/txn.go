@@ -191,17 +191,29 @@ func (t *txn) commit() error {
 
 // prepare syncs what is staged and writes the journal as the intent.
 func (t *txn) prepare() error {
-	if err := t.f.syncTree(filepath.Join(t.dir, "new")); err != nil {
+	if err := t.syncStaged(); err != nil {
 		return err
 	}
 	data, err := json.Marshal(journal{Version: journalVersion, Ops: t.ops})
 	if err != nil {
 		return err
 	}
-	if err := t.f.writeNew(filepath.Join(t.dir, intentFile), append(data, '\n'), keyMode); err != nil {
+	f := t.f
+	f.deferSync = false // the intent is synced on its own, after what it lists
+	if err := f.writeNew(filepath.Join(t.dir, intentFile), append(data, '\n'), keyMode); err != nil {
 		return err
 	}
 	return t.f.disk.SyncDir(t.dir)
+}
+
+// syncStaged makes everything staged durable: directory by directory (the
+// files were synced as they were written), or for a batch, whose files
+// were not, its whole file system at once.
+func (t *txn) syncStaged() error {
+	if t.f.deferSync {
+		return t.f.syncFS(t.dir)
+	}
+	return t.f.syncTree(filepath.Join(t.dir, "new"))
 }
 
 // apply does, or completes, every rename of the journal, then syncs the

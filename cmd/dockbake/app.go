@@ -48,7 +48,7 @@ func newApp(p *proc) *cli.App {
 			createCommand(p), renderCommand(p), envCommand(p), lsCommand(p),
 			inspectCommand(p), urlCommand(p), configCommand(p), rmCommand(p),
 			regenerateCommand(p), verifyCommand(p), contextCommand(p), clientCommand(p),
-			importCommand(p), attachCommand(p), completionCommand(p), versionCommand(p), completeCommand(p),
+			importCommand(p), attachCommand(p), fleetCommand(p), completionCommand(p), versionCommand(p), completeCommand(p),
 		},
 		Reader:                    p.stdin,
 		Writer:                    p.stdout,
@@ -66,6 +66,10 @@ func run(args []string, p *proc) int {
 	err := app.Run(reorderArgs(app, args))
 	if err == nil {
 		return 0
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
 	}
 	printError(p.stderr, err)
 	return 1

@@ -24,6 +24,7 @@ type listing struct {
 	URL       string     `json:"url,omitempty"`
 	Attached  bool       `json:"attached"`
 	CA        string     `json:"ca,omitempty"`
+	Fleet     string     `json:"fleet,omitempty"`
 	Expires   *time.Time `json:"expires,omitempty"`
 	Expiring  string     `json:"expiring,omitempty"`
 	DaysLeft  *int       `json:"days_left,omitempty"`
@@ -43,7 +44,10 @@ func lsCommand(p *proc) *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
 		Usage: "list the machines in the store",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "fleet", Usage: "only the machines of fleet `NAME` (dockbake fleet apply)"},
+		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
 			if format != "table" && format != "json" {
@@ -74,8 +78,12 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 		return nil, err
 	}
 	rows := []listing{}
-	for _, c := range checked {
-		rows = append(rows, listRow(s, c.Name, c.Machine, c.Problems))
+	fleet := c.String("fleet")
+	for _, ch := range checked {
+		if fleet != "" && (ch.Machine == nil || ch.Machine.Fleet != fleet) {
+			continue
+		}
+		rows = append(rows, listRow(s, ch.Name, ch.Machine, ch.Problems))
 	}
 	return rows, nil
 }
@@ -85,6 +93,7 @@ func listRow(s *store.Store, name string, m *store.Machine, problems []error) li
 	row := listing{Name: name, Status: statusDamaged}
 	if m != nil {
 		row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
+		row.Fleet = m.Fleet
 	}
 	if len(problems) == 0 {
 		expires, what, err := firstExpiry(m)

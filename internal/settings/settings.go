@@ -35,6 +35,11 @@ type Settings struct {
 	KeyType      string `yaml:"key_type"`
 	CertValidity string `yaml:"cert_validity"`
 	CAValidity   string `yaml:"ca_validity"`
+	// Format is the user-data's format; empty: the OS's default.
+	Format string `yaml:"format"`
+	// Target is the provider whose size limit and encoding the user-data
+	// must fit; empty: none.
+	Target string `yaml:"target"`
 }
 
 // Spec is the machine spec s describes, with the defaults of `dockbake
@@ -70,10 +75,19 @@ func (s Settings) Request(toolVersion string) (store.CreateRequest, error) {
 	if s.CA != "" {
 		collect(&es, store.ValidateName("CA", s.CA))
 	}
+	if o, ok := generator.LookupOS(req.Spec.OS); ok && (s.Format != "" || s.Target != "") {
+		collect(&es, s.Output().Check(o))
+	}
 	if len(es) > 0 {
 		return store.CreateRequest{}, es
 	}
 	return req, nil
+}
+
+// Output is how s says the user-data should be written: its format (empty:
+// the OS's default) and target. Request checks it against the OS.
+func (s Settings) Output() generator.Output {
+	return generator.Output{Format: generator.Format(s.Format), Target: s.Target}
 }
 
 // FromMachine is the settings of a stored machine, as a front end shows

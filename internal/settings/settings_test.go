@@ -69,3 +69,23 @@ func itoa(i int) string {
 	}
 	return string(rune('0' + i))
 }
+
+// format and target are checked against the OS with the rest.
+func TestRequestChecksOutput(t *testing.T) {
+	s := settings.Settings{Name: "web1", OS: "ubuntu-24.04", Format: "ignition", Target: "nowhere"}
+	_, err := s.Request("test")
+	ps, ok := settings.Problems(err, s)
+	if !ok {
+		t.Fatalf("not field errors: %v", err)
+	}
+	var attrs []string
+	for _, p := range ps {
+		attrs = append(attrs, p.Attr)
+	}
+	if !slices.Contains(attrs, "format") || !slices.Contains(attrs, "target") {
+		t.Errorf("problems on %v, want format and target", attrs)
+	}
+	if _, err := (settings.Settings{Name: "web1", Format: "mime", Target: "aws"}).Request("test"); err != nil {
+		t.Errorf("mime for aws: %v", err)
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dockbake/dockbake/internal/fleet"
+)
+
+func fleetApply(c *cli.Context, p *proc) error {
+	inv, err := readInventory(c)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(c, p)
+	if err != nil {
+		return err
+	}
+	o := fleetOptions(c)
+	if o.Prune && !c.Bool("force") {
+		if err := confirmPrune(p, s, inv, o); err != nil {
+			return err
+		}
+	}
+	plan, err := fleet.Apply(s, inv, o)
+	if err != nil {
+		return storeError(s, inv.Name, fleetError(err))
+	}
+	for _, st := range plan.Steps {
+		if st.Action != fleet.Unchanged {
+			fmt.Fprintf(p.stderr, "%s %s: %s%s\n", planMarks[st.Action], st.Name, st.Action, written(st))
+		}
+	}
+	fmt.Fprintf(p.stderr, "Fleet %s: %s.\n", plan.Fleet, planTotals(plan))
+	notInFile(p, plan)
+	return nil
+}
+
+// written says where a step wrote the user-data.
+func written(st fleet.Step) string {
+	if st.Action == fleet.Remove {
+		return ""
+	}
+	return " -> " + st.Output
+}
+
+// confirmPrune asks before machines are removed; with none to remove it
+// asks nothing.
+func confirmPrune(p *proc, s fleet.Reader, inv *fleet.Inventory, o fleet.Options) error {
+	plan, err := fleet.MakePlan(s, inv, o)
+	if err != nil {
+		return fleetError(err)
+	}
+	var gone []string
+	for _, st := range plan.Steps {
+		if st.Action == fleet.Remove {
+			gone = append(gone, st.Name)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	q := fmt.Sprintf("Remove %d machines of fleet %s and their keys (%s)? Clients lose access to them. (y/N) ", len(gone), plan.Fleet, strings.Join(gone, ", "))
+	if !confirm(p, q) {
+		return withHint(errors.New("nothing was changed"), "answer y, or add --force")
+	}
+	return nil
+}
