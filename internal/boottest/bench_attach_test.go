@@ -66,4 +66,3 @@ func bootToAttached(b *testing.B, img *Image) (attached, applied time.Duration) 
 	run(dockbakeBin, "regenerate-certs", "web1", "--ip", "127.0.0.3", "--apply")
 	return attached, time.Since(start)
 }
-

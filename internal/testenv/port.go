@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -42,7 +41,7 @@ func Listen(t testing.TB, host string) net.Listener {
 			return l
 		}
 	}
-	t.Fatal(fmt.Sprintf("no free TCP port on %q below %d", host, portHigh))
+	t.Fatalf("no free TCP port on %q below %d", host, portHigh)
 	return nil
 }
 
