@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -131,9 +130,6 @@ func (a *Attaching) issue(validity time.Duration) error {
 	a.Server, err = ca.IssueServer(m.Name, a.Spec.SANs(), pki.Options{KeyType: m.KeyType, Now: a.store.now, Validity: validity})
 	return err
 }
-
-// OldServer is the server certificate the host serves before the attach.
-func (a *Attaching) OldServer() (*x509.Certificate, error) { return a.Machine.ServerCert() }
 
 // Commit records the new spec and server key pair, staged and swapped in
 // whole under the store's lock. It refuses if the machine's server

@@ -3,10 +3,7 @@ package attach
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 
-	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/deliver"
 	"github.com/dockbake/dockbake/store"
 )
@@ -57,35 +54,10 @@ func Apply(ctx context.Context, r ApplyRequest) (*store.Rotation, error) {
 }
 
 // applyRequest is the delivery of a prepared rotation, pinned to the
-// server certificate the host serves now.
+// server certificate the host serves now, at its recorded address.
 func applyRequest(r ApplyRequest, a *store.Applying) (deliver.Request, error) {
-	m := a.Machine
-	old, err := m.ServerCert()
-	if err != nil {
-		return deliver.Request{}, err
-	}
-	pin, err := PinFor(r.Store, m, old)
-	if err != nil {
-		return deliver.Request{}, err
-	}
-	if pin.Next, err = clientCert(a.Client); err != nil {
-		return deliver.Request{}, err
-	}
-	key, err := a.Server.KeyPEM()
-	if err != nil {
-		return deliver.Request{}, err
-	}
-	dr := deliver.Request{
-		Addr:     net.JoinHostPort(m.Spec.Address(), strconv.Itoa(m.Spec.Port)),
-		Pin:      pin,
-		Delivery: generator.Delivery{ID: NewID(), CACert: a.Trust, ServerCert: a.Server.CertPEM(), ServerKey: key},
-		New:      a.Server.Cert,
-		SpoolDir: r.SpoolDir,
-		Force:    r.Force,
-		Progress: r.Progress,
-	}
-	if r.Tamper != nil {
-		err = r.Tamper(&dr)
-	}
-	return dr, err
+	return shipment{
+		m: a.Machine, spec: a.Machine.Spec, trust: a.Trust, server: a.Server, next: a.Client,
+		spool: r.SpoolDir, force: r.Force, progress: r.Progress, tamper: r.Tamper,
+	}.request(r.Store)
 }

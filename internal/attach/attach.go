@@ -97,32 +97,55 @@ func begin(r Request) (*store.Attaching, error) {
 // request pins the host to the certificate the store holds for it and
 // makes the delivery of the fresh key pair.
 func request(r Request, a *store.Attaching) (deliver.Request, error) {
-	old, err := a.OldServer()
+	return shipment{
+		m: a.Machine, spec: a.Spec, trust: a.CACert, server: a.Server, next: a.NewClient(),
+		spool: r.SpoolDir, force: r.Force, progress: r.Progress, tamper: r.Tamper,
+	}.request(r.Store)
+}
+
+// shipment is what one flow delivers to the host of machine m: trust and
+// the server pair, to spec's address, with next presented as well once
+// the host trusts only its CA.
+type shipment struct {
+	m            *store.Machine
+	spec         generator.Spec
+	trust        []byte
+	server, next *pki.Pair
+	spool        string
+	force        bool
+	progress     func(format string, args ...any)
+	tamper       func(*deliver.Request) error
+}
+
+// request pins the host to the server certificate the store holds for m
+// and makes the delivery.
+func (sh shipment) request(s *store.Store) (deliver.Request, error) {
+	old, err := sh.m.ServerCert()
 	if err != nil {
 		return deliver.Request{}, err
 	}
-	pin, err := PinFor(r.Store, a.Machine, old)
+	pin, err := PinFor(s, sh.m, old)
 	if err != nil {
 		return deliver.Request{}, err
 	}
-	if pin.Next, err = clientCert(a.NewClient()); err != nil {
+	if pin.Next, err = clientCert(sh.next); err != nil {
 		return deliver.Request{}, err
 	}
-	key, err := a.Server.KeyPEM()
+	key, err := sh.server.KeyPEM()
 	if err != nil {
 		return deliver.Request{}, err
 	}
 	dr := deliver.Request{
-		Addr:     net.JoinHostPort(a.Spec.Address(), strconv.Itoa(a.Spec.Port)),
+		Addr:     net.JoinHostPort(sh.spec.Address(), strconv.Itoa(sh.spec.Port)),
 		Pin:      pin,
-		Delivery: generator.Delivery{ID: NewID(), CACert: a.CACert, ServerCert: a.Server.CertPEM(), ServerKey: key},
-		New:      a.Server.Cert,
-		SpoolDir: r.SpoolDir,
-		Force:    r.Force,
-		Progress: r.Progress,
+		Delivery: generator.Delivery{ID: NewID(), CACert: sh.trust, ServerCert: sh.server.CertPEM(), ServerKey: key},
+		New:      sh.server.Cert,
+		SpoolDir: sh.spool,
+		Force:    sh.force,
+		Progress: sh.progress,
 	}
-	if r.Tamper != nil {
-		err = r.Tamper(&dr)
+	if sh.tamper != nil {
+		err = sh.tamper(&dr)
 	}
 	return dr, err
 }
