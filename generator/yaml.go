@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -48,8 +49,10 @@ func (t text) MarshalYAML() (any, error) {
 }
 
 // literalSafe reports whether yaml.v3's own choice of style reads back as
-// s. The cheap checks catch the known cases; the round trip is the proof
-// for the rest (for example a block whose first line is empty).
+// s. The cheap checks catch the known cases; text of plain lines (PEM, for
+// one) is safe as it stands; the round trip is the proof for the rest (for
+// example a block whose first line is empty), once for each text: the same
+// scripts and units recur in every machine of a fleet.
 func literalSafe(s string) bool {
 	if s != "" && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n') || strings.ContainsAny(s, "\r\u0085\u2028\u2029") {
 		return false
@@ -57,6 +60,75 @@ func literalSafe(s string) bool {
 	if !strings.Contains(s, "\n") {
 		return true // one line: yaml.v3 quotes it as it must
 	}
+	if plainLines(s) {
+		return true
+	}
+	return roundTrips.check(s)
+}
+
+// plainLines reports whether s is lines of printable ASCII and tabs, each
+// ended by a line break, none ending in a space or a tab, the first and
+// the last not empty, the first beginning with neither (a block's
+// indentation is read from it): a literal block with the default chomping
+// carries such text byte for byte, and where yaml.v3 chooses double quotes
+// instead (for a tab) those do too. Scripts and PEM blocks are such text.
+// FuzzPlainLines holds this against the round trip.
+func plainLines(s string) bool {
+	if len(s) < 2 || s[len(s)-1] != '\n' || s[len(s)-2] == '\n' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			if i > 0 && (s[i-1] == ' ' || s[i-1] == '\t') {
+				return false
+			}
+		case c == '\t':
+		case c < ' ', c > '~':
+			return false
+		}
+	}
+	return true
+}
+
+// roundTrips remembers the texts whose round trip has been tried.
+var roundTrips = &roundTripMemo{seen: map[string]bool{}}
+
+// roundTripMemo is the outcome of each text's round trip, for at most
+// memoTexts texts of at most memoBytes bytes; others are tried each time.
+type roundTripMemo struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+const (
+	memoTexts = 256
+	memoBytes = 64 << 10
+)
+
+// check is roundTrip(s), from memory when it has been tried before.
+func (m *roundTripMemo) check(s string) bool {
+	m.mu.Lock()
+	ok, known := m.seen[s]
+	m.mu.Unlock()
+	if known {
+		return ok
+	}
+	ok = roundTrip(s)
+	if len(s) <= memoBytes {
+		m.mu.Lock()
+		if len(m.seen) < memoTexts {
+			m.seen[s] = ok
+		}
+		m.mu.Unlock()
+	}
+	return ok
+}
+
+// roundTrip reports whether s, written by yaml.v3 in the style it
+// chooses, reads back as s.
+func roundTrip(s string) bool {
 	out, err := yaml.Marshal(map[string]string{"v": s})
 	if err != nil {
 		return false
