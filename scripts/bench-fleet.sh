@@ -13,7 +13,7 @@ CREATES=${CREATES:-100}
 OPENSSL_MACHINES=${OPENSSL_MACHINES:-20}
 work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-fleet.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/dockbake" ./cmd/dockbake
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$work/dockbake" ./cmd/dockbake
 db="$work/dockbake"
 
 now() { date +%s.%N; }

@@ -37,6 +37,7 @@ func buildHello(dir, tags, ldflags string) (string, error) {
 	bin := filepath.Join(dir, "hello-world")
 	cmd := exec.Command("go", "build", "-tags", tags, "-ldflags", ldflags, "-o", bin, ".")
 	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building hello world: %w\n%s", err, out)
 	}
