@@ -9,53 +9,58 @@ import (
 	"testing"
 )
 
+// checkDamages damage machine web1 of a store that has another, whole
+// machine, other, in one way each: file is the path the problem names,
+// below the store, and want what it says; whole is no damage.
+var checkDamages = []struct {
+	name   string
+	damage func(t *testing.T, s *Store)
+	file   string // the path the problem names, below the store
+	want   string
+}{
+	{"whole", func(*testing.T, *Store) {}, "", ""},
+	{"a client key of another machine", func(t *testing.T, s *Store) {
+		copyFile(t, filepath.Join(s.ClientDir("other"), ClientKeyFile), filepath.Join(s.ClientDir("web1"), ClientKeyFile))
+	}, "machines/web1/key.pem", "is not the key of cert.pem"},
+	{"a server key of another machine", func(t *testing.T, s *Store) {
+		copyFile(t, filepath.Join(s.HostDir("other"), serverKeyFile), filepath.Join(s.HostDir("web1"), serverKeyFile))
+	}, "hosts/web1/server-key.pem", "is not the key of server.pem"},
+	{"a CA key of another machine", func(t *testing.T, s *Store) {
+		copyFile(t, filepath.Join(s.HostDir("other"), caKeyFile), filepath.Join(s.HostDir("web1"), caKeyFile))
+	}, "hosts/web1", "private key does not match"},
+	{"a client certificate of another machine with its key", func(t *testing.T, s *Store) {
+		for _, f := range []string{ClientCertFile, ClientKeyFile} {
+			copyFile(t, filepath.Join(s.ClientDir("other"), f), filepath.Join(s.ClientDir("web1"), f))
+		}
+	}, "machines/web1/cert.pem", "is not issued by the machine's CA"},
+	{"no client directory", func(t *testing.T, s *Store) {
+		os.RemoveAll(s.ClientDir("web1"))
+	}, "machines/web1", "is missing"},
+	{"no client key", func(t *testing.T, s *Store) {
+		os.Remove(filepath.Join(s.ClientDir("web1"), ClientKeyFile))
+	}, "machines/web1/key.pem", "is missing"},
+	{"a certificate that does not parse", func(t *testing.T, s *Store) {
+		os.WriteFile(filepath.Join(s.HostDir("web1"), serverCertFile), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
+	}, "hosts/web1/server.pem", "damaged"},
+	{"a client ca.pem of another CA", func(t *testing.T, s *Store) {
+		copyFile(t, filepath.Join(s.ClientDir("other"), ClientCAFile), filepath.Join(s.ClientDir("web1"), ClientCAFile))
+	}, "machines/web1/ca.pem", "does not match the fingerprint"},
+	{"a client record that is a key", func(t *testing.T, s *Store) {
+		os.MkdirAll(filepath.Join(s.HostDir("web1"), clientsDir), 0o700)
+		copyFile(t, filepath.Join(s.ClientDir("web1"), ClientKeyFile), filepath.Join(s.HostDir("web1"), clientsDir, "mallory.pem"))
+	}, "hosts/web1/clients/mallory.pem", "holds a private key"},
+	{"a symbolic link for a key", func(t *testing.T, s *Store) {
+		key := filepath.Join(s.ClientDir("web1"), ClientKeyFile)
+		os.Rename(key, key+".real")
+		os.Symlink(key+".real", key)
+	}, "machines/web1/key.pem", "is a symbolic link"},
+}
+
 // TestCheckNamesDamage damages a whole machine in one way at a time and
 // wants Check to name the file and what is wrong with it, and a whole
 // machine to have no problems.
 func TestCheckNamesDamage(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		damage func(t *testing.T, s *Store)
-		file   string // the path the problem names, below the store
-		want   string
-	}{
-		{"whole", func(*testing.T, *Store) {}, "", ""},
-		{"a client key of another machine", func(t *testing.T, s *Store) {
-			copyFile(t, filepath.Join(s.ClientDir("other"), ClientKeyFile), filepath.Join(s.ClientDir("web1"), ClientKeyFile))
-		}, "machines/web1/key.pem", "is not the key of cert.pem"},
-		{"a server key of another machine", func(t *testing.T, s *Store) {
-			copyFile(t, filepath.Join(s.HostDir("other"), serverKeyFile), filepath.Join(s.HostDir("web1"), serverKeyFile))
-		}, "hosts/web1/server-key.pem", "is not the key of server.pem"},
-		{"a CA key of another machine", func(t *testing.T, s *Store) {
-			copyFile(t, filepath.Join(s.HostDir("other"), caKeyFile), filepath.Join(s.HostDir("web1"), caKeyFile))
-		}, "hosts/web1", "private key does not match"},
-		{"a client certificate of another machine with its key", func(t *testing.T, s *Store) {
-			for _, f := range []string{ClientCertFile, ClientKeyFile} {
-				copyFile(t, filepath.Join(s.ClientDir("other"), f), filepath.Join(s.ClientDir("web1"), f))
-			}
-		}, "machines/web1/cert.pem", "is not issued by the machine's CA"},
-		{"no client directory", func(t *testing.T, s *Store) {
-			os.RemoveAll(s.ClientDir("web1"))
-		}, "machines/web1", "is missing"},
-		{"no client key", func(t *testing.T, s *Store) {
-			os.Remove(filepath.Join(s.ClientDir("web1"), ClientKeyFile))
-		}, "machines/web1/key.pem", "is missing"},
-		{"a certificate that does not parse", func(t *testing.T, s *Store) {
-			os.WriteFile(filepath.Join(s.HostDir("web1"), serverCertFile), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
-		}, "hosts/web1/server.pem", "damaged"},
-		{"a client ca.pem of another CA", func(t *testing.T, s *Store) {
-			copyFile(t, filepath.Join(s.ClientDir("other"), ClientCAFile), filepath.Join(s.ClientDir("web1"), ClientCAFile))
-		}, "machines/web1/ca.pem", "does not match the fingerprint"},
-		{"a client record that is a key", func(t *testing.T, s *Store) {
-			os.MkdirAll(filepath.Join(s.HostDir("web1"), clientsDir), 0o700)
-			copyFile(t, filepath.Join(s.ClientDir("web1"), ClientKeyFile), filepath.Join(s.HostDir("web1"), clientsDir, "mallory.pem"))
-		}, "hosts/web1/clients/mallory.pem", "holds a private key"},
-		{"a symbolic link for a key", func(t *testing.T, s *Store) {
-			key := filepath.Join(s.ClientDir("web1"), ClientKeyFile)
-			os.Rename(key, key+".real")
-			os.Symlink(key+".real", key)
-		}, "machines/web1/key.pem", "is a symbolic link"},
-	} {
+	for _, tc := range checkDamages {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testStore(t)
 			mustCreate(t, s, "web1", "")

@@ -32,22 +32,28 @@ func (s *Store) CheckAll() ([]Checked, error) {
 	}
 	out := make([]Checked, len(names))
 	errs := make([]error, len(names))
+	s.onEveryCPU(len(names), func(w *Store, i int) { out[i], errs[i] = w.checkLocked(names[i]) })
+	return found(out, errs)
+}
+
+// onEveryCPU calls f for 0 to n-1, on as many goroutines as there are
+// CPUs, each with its own oneRead of the store.
+func (s *Store) onEveryCPU(n int, f func(w *Store, i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(names)) {
-		w := s.oneRead() // each worker its own
+	for range min(runtime.GOMAXPROCS(0), n) {
+		w := s.oneRead()
 		wg.Go(func() {
 			for i := range next {
-				out[i], errs[i] = w.checkLocked(names[i])
+				f(w, i)
 			}
 		})
 	}
-	for i := range names {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return found(out, errs)
 }
 
 // found drops from a listing the machines that were not there (a name

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -73,39 +72,34 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	checked, err := s.CheckAll()
+	listed, err := s.List()
 	if err != nil {
 		return nil, err
 	}
 	rows := []listing{}
 	fleet := c.String("fleet")
-	for _, ch := range checked {
-		if fleet != "" && (ch.Machine == nil || ch.Machine.Fleet != fleet) {
+	for _, l := range listed {
+		if fleet != "" && l.Fleet != fleet {
 			continue
 		}
-		rows = append(rows, listRow(s, ch.Name, ch.Machine, ch.Problems))
+		rows = append(rows, listRow(s, l))
 	}
 	return rows, nil
 }
 
-// listRow is the row of machine name, checked for damage.
-func listRow(s *store.Store, name string, m *store.Machine, problems []error) listing {
-	row := listing{Name: name, Status: statusDamaged}
-	if m != nil {
-		row.URL, row.Attached, row.CA, row.ClientDir = machineURL(m), m.Spec.Attached(), caLabel(m.CA), m.ClientDir
-		row.Fleet = m.Fleet
+// listRow is the row of a machine as the store's listing found it.
+func listRow(s *store.Store, l store.Listed) listing {
+	row := listing{Name: l.Name, Status: statusDamaged, URL: l.URL, Attached: l.Attached, Fleet: l.Fleet}
+	if l.ClientDir != "" { // the record read back
+		row.CA, row.ClientDir = caLabel(l.CA), l.ClientDir
 	}
-	if len(problems) == 0 {
-		expires, what, err := firstExpiry(m)
-		if err != nil {
-			problems = append(problems, err) // Check passed it: a store that changed since
-		} else {
-			days := daysLeft(expires, s.Now())
-			row.Expires, row.Expiring, row.DaysLeft = &expires, what, &days
-			row.Status = expiryStatus(expires, s.Now())
-		}
+	if len(l.Problems) == 0 {
+		expires, what := firstExpiry(l)
+		days := daysLeft(expires, s.Now())
+		row.Expires, row.Expiring, row.DaysLeft = &expires, what, &days
+		row.Status = expiryStatus(expires, s.Now())
 	}
-	for _, p := range problems {
+	for _, p := range l.Problems {
 		row.Problems = append(row.Problems, p.Error())
 	}
 	return row
@@ -125,21 +119,17 @@ func expiryStatus(t, now time.Time) string {
 
 // firstExpiry is when the first of the machine's server, client and CA
 // certificates expires: the machine stops working then.
-func firstExpiry(m *store.Machine) (time.Time, string, error) {
+func firstExpiry(l store.Listed) (time.Time, string) {
 	first, what := time.Time{}, ""
 	for _, c := range []struct {
 		what string
-		read func() (*x509.Certificate, error)
-	}{{"server", m.ServerCert}, {"client", m.ClientCert}, {"CA", m.CACert}} {
-		cert, err := c.read()
-		if err != nil {
-			return time.Time{}, "", err
-		}
-		if what == "" || cert.NotAfter.Before(first) {
-			first, what = cert.NotAfter.UTC(), c.what
+		at   time.Time
+	}{{"server", l.ServerExpires}, {"client", l.ClientExpires}, {"CA", l.CAExpires}} {
+		if what == "" || c.at.Before(first) {
+			first, what = c.at, c.what
 		}
 	}
-	return first, what, nil
+	return first, what
 }
 
 // fixExpiry is the command that renews a machine's certificate of kind what.

@@ -1,0 +1,298 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dockbake/dockbake/generator"
+)
+
+// later moves List's clock past the racy window, as if the files of the
+// store were made a while ago, for the rest of the test.
+func later(t *testing.T) {
+	t.Helper()
+	listClock = func() time.Time { return time.Now().Add(time.Minute) }
+	t.Cleanup(func() { listClock = time.Now })
+}
+
+// mustList is List, failing the test on an error.
+func mustList(t *testing.T, s *Store) []Listed {
+	t.Helper()
+	l, err := s.List()
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	return l
+}
+
+// cached is what the cache file of s holds.
+func cached(t *testing.T, s *Store) map[string]*cachedMachine {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.Root, listCacheFile))
+	if err != nil {
+		t.Fatalf("the list cache: %v", err)
+	}
+	c, err := decodeListCache(data)
+	if err != nil {
+		t.Fatalf("the list cache: %v", err)
+	}
+	for name, m := range c {
+		if c[name], err = m.parsed(); err != nil {
+			t.Fatalf("the list cache's %s: %v", name, err)
+		}
+	}
+	return c
+}
+
+// listAgrees wants List to show what a check of every machine finds,
+// without any cache.
+func listAgrees(t *testing.T, s *Store, got []Listed) {
+	t.Helper()
+	all, err := s.CheckAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(all) {
+		t.Fatalf("List shows %d machines, CheckAll finds %d", len(got), len(all))
+	}
+	for i, c := range all {
+		want := listedFrom(s, c)
+		if fmt.Sprint(got[i]) != fmt.Sprint(want) {
+			t.Errorf("List shows\n%+v\nCheck finds\n%+v", got[i], want)
+		}
+	}
+}
+
+func TestListRemembersWholeMachines(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	mustCreate(t, s, "web2", "shared")
+	later(t)
+	first := mustList(t, s)
+	listAgrees(t, s, first)
+	c := cached(t, s)
+	if len(c) != 2 || c["web1"] == nil || c["web2"] == nil {
+		t.Fatalf("the cache holds %v, want web1 and web2", c)
+	}
+	if !slices.ContainsFunc(c["web2"].dirs, func(d dirState) bool { return d.rel == filepath.Join("cas", "shared") }) {
+		t.Errorf("web2's shared CA directory is not among its states: %+v", c["web2"].dirs)
+	}
+	for _, name := range []string{"web1", "web2"} {
+		tops := openTops(s.Root)
+		l, kept, err := s.oneRead().listOne(tops, name, c[name])
+		tops.close()
+		if err != nil || kept != c[name] {
+			t.Errorf("%s: a machine unchanged since the last List is checked again (%v)", name, err)
+		}
+		if fmt.Sprint(l) != fmt.Sprint(first[slices.IndexFunc(first, func(l Listed) bool { return l.Name == name })]) {
+			t.Errorf("%s from the cache: %+v", name, l)
+		}
+	}
+	listAgrees(t, s, mustList(t, s))
+}
+
+// TestListRacy: files changed within the racy window of the check are
+// read again next time, however often List runs.
+func TestListRacy(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	mustList(t, s)
+	if c := cached(t, s); len(c) != 0 {
+		t.Fatalf("a machine made just now is remembered: %v", c)
+	}
+}
+
+// TestListSeesDamageAfterCaching damages a remembered machine in every
+// way the check knows, most of them writing a file in place, and wants
+// List to find what Check finds.
+func TestListSeesDamageAfterCaching(t *testing.T) {
+	for _, tc := range checkDamages {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testStore(t)
+			mustCreate(t, s, "web1", "")
+			mustCreate(t, s, "other", "")
+			later(t)
+			listAgrees(t, s, mustList(t, s))
+			if len(cached(t, s)) != 2 {
+				t.Fatal("the machines are not remembered")
+			}
+			tc.damage(t, s)
+			got := mustList(t, s)
+			listAgrees(t, s, got)
+			if tc.want != "" && len(got[1].Problems) == 0 {
+				t.Errorf("web1 is listed whole after %s", tc.name)
+			}
+			if _, ok := cached(t, s)["web1"]; ok && tc.want != "" {
+				t.Errorf("damaged web1 is remembered")
+			}
+		})
+	}
+}
+
+// TestListSeesSameSizeEdit changes one byte of a certificate in place,
+// keeping its size and modification time: the change time still tells.
+func TestListSeesSameSizeEdit(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	later(t)
+	mustList(t, s)
+	path := filepath.Join(s.HostDir("web1"), serverCertFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, 100); err != nil { // inside the base64 of the certificate
+		t.Fatal(err)
+	}
+	b[0] = map[bool]byte{true: 'B', false: 'A'}[b[0] == 'A']
+	if _, err := f.WriteAt(b, 100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustList(t, s)
+	listAgrees(t, s, got)
+	if len(got[0].Problems) == 0 {
+		t.Errorf("a certificate changed in place is listed whole")
+	}
+}
+
+func TestListForgetsRemovedMachines(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	mustCreate(t, s, "web2", "")
+	later(t)
+	mustList(t, s)
+	if err := s.Remove("web1"); err != nil {
+		t.Fatal(err)
+	}
+	got := mustList(t, s)
+	if len(got) != 1 || got[0].Name != "web2" {
+		t.Fatalf("List after rm: %+v", got)
+	}
+	if c := cached(t, s); len(c) != 1 || c["web2"] == nil {
+		t.Errorf("the cache after rm holds %v", c)
+	}
+	// The same name made again is a new machine, read anew.
+	mustCreate(t, s, "web1", "")
+	listAgrees(t, s, mustList(t, s))
+}
+
+// TestListCacheDamaged: a cache that does not read back whole (torn,
+// flipped, of another version) is ignored and replaced.
+func TestListCacheDamaged(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	later(t)
+	mustList(t, s)
+	path := filepath.Join(s.Root, listCacheFile)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeListCache(good); err != nil {
+		t.Fatal(err)
+	}
+	flipped := slices.Clone(good)
+	flipped[len(listCacheMagic)+3] ^= 0x40
+	version := slices.Clone(good)
+	version[len(listCacheMagic)-1]++
+	for name, data := range map[string][]byte{
+		"empty": {}, "torn": good[:len(good)/2], "flipped": flipped, "another version": version,
+		"bytes to spare": append(slices.Clone(good), 0),
+	} {
+		if _, err := decodeListCache(data); !errors.Is(err, errListCache) {
+			t.Errorf("%s: decoding gives %v", name, err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		listAgrees(t, s, mustList(t, s))
+		if c := cached(t, s); c["web1"] == nil {
+			t.Errorf("%s: the cache is not written anew", name)
+		}
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != keyMode {
+		t.Errorf("the cache file: %v, %v; want mode %v", fi, err, keyMode)
+	}
+}
+
+// TestListCacheRoundTrip: what is written reads back as it was.
+func TestListCacheRoundTrip(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	in := map[string]*cachedMachine{
+		"a": {summary: summary{url: "tcp://192.0.2.1:2376", ca: "x", fleet: "f", attached: true, serverExpires: at, clientExpires: at.Add(time.Hour), caExpires: at.Add(-time.Hour)},
+			dirs: []dirState{{rel: "hosts/a", self: fileState{1, 2, 3, 4, 5, 6}, entries: []entryState{{"ca.pem", fileState{7, 8, 9, -1, 11, 12}}}}}},
+		"b": {summary: summary{serverExpires: at, clientExpires: at, caExpires: at}},
+	}
+	out, err := decodeListCache(encodeListCache(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range out {
+		if out[name], err = m.parsed(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again := encodeListCache(out); string(again) != string(encodeListCache(in)) {
+		t.Error("a cache written again from what was read differs")
+	}
+	if fmt.Sprint(out["a"], out["b"]) != fmt.Sprint(in["a"], in["b"]) || len(out) != 2 {
+		t.Errorf("read back\n%v\nwrote\n%v", out, in)
+	}
+}
+
+// FuzzDecodeListCache: any bytes decode or are refused, never a panic.
+func FuzzDecodeListCache(f *testing.F) {
+	f.Add(encodeListCache(map[string]*cachedMachine{"a": {dirs: []dirState{{rel: "hosts/a", entries: []entryState{{name: "x"}}}}}}))
+	f.Add([]byte(listCacheMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := decodeListCache(data)
+		if err != nil {
+			return
+		}
+		for _, m := range c {
+			m.parsed()
+			m.listed(&Store{Root: "/s"}, "x")
+			m.unchanged(func(rel, name string) (fileState, bool) { return fileState{}, true })
+		}
+	})
+}
+
+// BenchmarkList lists a store of 1,000 machines that an earlier List
+// remembered: the system calls of comparing their files.
+func BenchmarkList(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		sp := generator.Spec{Name: fmt.Sprintf("m%d", i), IPs: []string{"203.0.113.10"}}.WithDefaults()
+		if _, err := s.Create(CreateRequest{Spec: sp}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	listClock = func() time.Time { return time.Now().Add(time.Minute) }
+	defer func() { listClock = time.Now }()
+	if _, err := s.List(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.List(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+//go:build unix
+
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// statSupported: List compares files by their stat(2) here.
+const statSupported = true
+
+// stateOf is the part of st that List compares.
+func stateOf(st *unix.Stat_t) fileState {
+	return fileState{
+		dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode), size: st.Size,
+		mtime: unix.TimespecToNsec(st.Mtim), ctime: unix.TimespecToNsec(st.Ctim),
+	}
+}
+
+// stateTree is the state of directory rel below root and of its entries,
+// and of its subdirectories down to depth levels. A symbolic link where a
+// directory should be is an error (O_NOFOLLOW).
+func stateTree(root, rel string, depth int) ([]dirState, error) {
+	f, err := os.OpenFile(filepath.Join(root, rel), os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	d := dirState{rel: rel, self: stateOf(&st)}
+	var below []dirState
+	for _, name := range names {
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return nil, err
+		}
+		d.entries = append(d.entries, entryState{name: name, state: stateOf(&st)})
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR && depth > 1 {
+			sub, err := stateTree(root, filepath.Join(rel, name), depth-1)
+			if err != nil {
+				return nil, err
+			}
+			below = append(below, sub...)
+		}
+	}
+	return append([]dirState{d}, below...), nil
+}
+
+// mapFile maps the regular file at path into memory, read-only, for the
+// rest of the process: the cache of a store of ten thousand machines is
+// megabytes, which a read would first clear and then copy. The file is
+// replaced only by rename, so the mapped one never changes.
+func mapFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 || st.Size > 1<<30 {
+		return nil, errListCache
+	}
+	return unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_PRIVATE)
+}
+
+// tops are the directories at the top of the store (hosts, machines,
+// cas), opened once for a List: each file of a machine is then looked at
+// with one fstatat(2) from there, a short walk.
+type tops struct {
+	fds map[string]int
+}
+
+// openTops opens the top directories of the store at root that are there.
+func openTops(root string) *tops {
+	t := &tops{fds: map[string]int{}}
+	for _, d := range []string{"hosts", "machines", "cas"} {
+		fd, err := unix.Open(filepath.Join(root, d), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err == nil {
+			t.fds[d] = fd
+		}
+	}
+	return t
+}
+
+func (t *tops) close() {
+	for _, fd := range t.fds {
+		unix.Close(fd)
+	}
+}
+
+// look is the state of entry name of directory rel below the store, or
+// of the directory itself for an empty name: one fstatat(2) from the top
+// directory. None goes through a symbolic link unnoticed: a directory's
+// own state (a directory, its inode) is compared before its entries'.
+func (t *tops) look(rel, name string) (fileState, bool) {
+	top, rest, ok := strings.Cut(rel, string(filepath.Separator))
+	fd, open := t.fds[top]
+	if !ok || !open {
+		return fileState{}, false
+	}
+	if name != "" {
+		rest += string(filepath.Separator) + name
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(fd, rest, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return fileState{}, false
+	}
+	return stateOf(&st), true
+}
