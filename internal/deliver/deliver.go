@@ -7,24 +7,23 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/swarm"
-	"github.com/moby/moby/client"
-
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/engine"
 )
 
 // Image is the image of the delivery containers. A host without it gets
 // one made from an empty archive: no registry is needed.
-const Image = "dockbake/spool:1"
+const Image = imageRepo + ":" + imageTag
+
+// imageRepo and imageTag are Image's parts, as an import names them.
+const (
+	imageRepo = "dockbake/spool"
+	imageTag  = "1"
+)
 
 // mountPoint is where the spool appears in the delivery container.
 const mountPoint = "/spool"
@@ -91,10 +90,7 @@ func Deliver(ctx context.Context, r Request) (generator.Status, error) {
 	}
 	both := r.Pin
 	both.Servers = append(append([]*x509.Certificate{}, r.Pin.Servers...), r.New)
-	cli, err := dial(r.Addr, both)
-	if err != nil {
-		return generator.Status{}, err
-	}
+	cli := dial(r.Addr, both)
 	defer cli.Close()
 	if err := checkHost(ctx, cli, r); err != nil {
 		return generator.Status{}, err
@@ -109,15 +105,15 @@ func Deliver(ctx context.Context, r Request) (generator.Status, error) {
 	return s, waitServed(ctx, r)
 }
 
-// dial makes a Docker API client for addr trusting pin only.
-func dial(addr string, pin Pin) (*client.Client, error) {
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: pin.TLSConfig(addr)}}
-	return client.New(client.WithHTTPClient(hc), client.WithHost("tcp://"+addr), client.WithScheme("https")) // the client negotiates the API version by itself
+// dial makes a Docker API client for addr trusting pin only; it
+// negotiates the API version on its first call.
+func dial(addr string, pin Pin) *engine.Client {
+	return engine.New(addr, pin.TLSConfig(addr))
 }
 
 // checkHost reads /info first: it proves the pin and the client
 // certificate, and tells whether containers survive the restart.
-func checkHost(ctx context.Context, cli *client.Client, r Request) error {
+func checkHost(ctx context.Context, cli *engine.Client, r Request) error {
 	// A plain dial first: the API client's "cannot connect" hides why.
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)
@@ -125,7 +121,7 @@ func checkHost(ctx context.Context, cli *client.Client, r Request) error {
 		return fmt.Errorf("the host is not reachable: %w", err)
 	}
 	conn.Close()
-	info, err := cli.Info(ctx, client.InfoOptions{})
+	info, err := cli.Info(ctx)
 	if err != nil {
 		var pe *PinError
 		if errors.As(err, &pe) {
@@ -136,10 +132,10 @@ func checkHost(ctx context.Context, cli *client.Client, r Request) error {
 	if r.Force {
 		return nil
 	}
-	if st := info.Info.Swarm.LocalNodeState; st != swarm.LocalNodeStateInactive && st != "" {
+	if st := info.Swarm.LocalNodeState; st != "inactive" && st != "" {
 		return fmt.Errorf("%w: it is a swarm node (%s)", ErrRestarts, st)
 	}
-	if !info.Info.LiveRestoreEnabled {
+	if !info.LiveRestoreEnabled {
 		return fmt.Errorf("%w: live-restore is off", ErrRestarts)
 	}
 	return nil
@@ -147,7 +143,7 @@ func checkHost(ctx context.Context, cli *client.Client, r Request) error {
 
 // run makes the container, writes the archive and reads the outcome back;
 // it removes the container and an image it made in every case.
-func run(ctx context.Context, cli *client.Client, r Request, archive []byte) (generator.Status, error) {
+func run(ctx context.Context, cli *engine.Client, r Request, archive []byte) (generator.Status, error) {
 	made, err := ensureImage(ctx, cli)
 	if err != nil {
 		return generator.Status{}, fmt.Errorf("making the image %s: %w", Image, err)
@@ -158,14 +154,14 @@ func run(ctx context.Context, cli *client.Client, r Request, archive []byte) (ge
 		return generator.Status{}, err
 	}
 	defer cleanupContainer(cli, r, id)
-	if _, err := cli.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: mountPoint + "/" + generator.SpoolIncoming}); err != nil {
-		if cerrdefs.IsNotFound(err) {
+	if _, err := cli.ContainerStatPath(ctx, id, mountPoint+"/"+generator.SpoolIncoming); err != nil {
+		if engine.IsNotFound(err) {
 			return generator.Status{}, fmt.Errorf("%w: %s does not run", ErrNoMechanism, generator.ApplyPathUnit)
 		}
 		return generator.Status{}, err
 	}
 	r.progress("delivering %s", r.Delivery.ID)
-	if _, err := cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: mountPoint, Content: bytes.NewReader(archive)}); err != nil {
+	if err := cli.CopyToContainer(ctx, id, mountPoint, bytes.NewReader(archive)); err != nil {
 		return generator.Status{}, fmt.Errorf("writing the delivery: %w", err)
 	}
 	return waitStatus(ctx, cli, r, id)
@@ -179,21 +175,16 @@ func (r Request) progress(format string, args ...any) {
 
 // ensureImage makes Image from an empty archive unless the host has it,
 // and reports whether it made it.
-func ensureImage(ctx context.Context, cli *client.Client) (bool, error) {
+func ensureImage(ctx context.Context, cli *engine.Client) (bool, error) {
 	if _, err := cli.ImageInspect(ctx, Image); err == nil {
 		return false, nil
-	} else if !cerrdefs.IsNotFound(err) {
+	} else if !engine.IsNotFound(err) {
 		return false, err
 	}
 	var empty bytes.Buffer
 	tar.NewWriter(&empty).Close()
-	rc, err := cli.ImageImport(ctx, client.ImageImportSource{Source: &empty, SourceName: "-"}, Image, client.ImageImportOptions{})
-	if err != nil {
+	if err := cli.ImageImport(ctx, imageRepo, imageTag, &empty); err != nil {
 		return false, err
-	}
-	defer rc.Close()
-	if _, err := io.Copy(io.Discard, rc); err != nil {
-		return true, err
 	}
 	return true, nil
 }
@@ -201,10 +192,10 @@ func ensureImage(ctx context.Context, cli *client.Client) (bool, error) {
 // createContainer creates, never starts, a container bind-mounting the
 // spool. Mounts, unlike Binds, refuses a missing source, so nothing is
 // written on a host without the mechanism.
-func createContainer(ctx context.Context, cli *client.Client, spool string) (string, error) {
-	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config:     &container.Config{Image: Image, Cmd: []string{"/nonexistent"}, Labels: map[string]string{"dockbake.delivery": "1"}},
-		HostConfig: &container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeBind, Source: spool, Target: mountPoint}}},
+func createContainer(ctx context.Context, cli *engine.Client, spool string) (string, error) {
+	id, err := cli.ContainerCreate(ctx, engine.ContainerConfig{
+		Image: Image, Cmd: []string{"/nonexistent"}, Labels: map[string]string{"dockbake.delivery": "1"},
+		Binds: []engine.Bind{{Source: spool, Target: mountPoint}},
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "bind source path does not exist") {
@@ -212,7 +203,7 @@ func createContainer(ctx context.Context, cli *client.Client, spool string) (str
 		}
 		return "", fmt.Errorf("creating the delivery container: %w", err)
 	}
-	return res.ID, nil
+	return id, nil
 }
 
 // cleanupTimeout bounds the clean-up, which runs on a context of its own:
@@ -221,10 +212,9 @@ const cleanupTimeout = 30 * time.Second
 
 // cleanupContainer removes the delivery container, retrying while
 // dockerd restarts; what it cannot remove it reports.
-func cleanupContainer(cli *client.Client, r Request, id string) {
+func cleanupContainer(cli *engine.Client, r Request, id string) {
 	err := retry(func(ctx context.Context) error {
-		_, err := cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
-		return err
+		return cli.ContainerRemove(ctx, id)
 	})
 	if err != nil {
 		r.progress("warning: the delivery container %.12s is still on the host (%v): docker rm %.12s removes it", id, err, id)
@@ -232,13 +222,12 @@ func cleanupContainer(cli *client.Client, r Request, id string) {
 }
 
 // cleanupImage removes Image if this delivery made it.
-func cleanupImage(cli *client.Client, r Request, made bool) {
+func cleanupImage(cli *engine.Client, r Request, made bool) {
 	if !made {
 		return
 	}
 	err := retry(func(ctx context.Context) error {
-		_, err := cli.ImageRemove(ctx, Image, client.ImageRemoveOptions{})
-		return err
+		return cli.ImageRemove(ctx, Image)
 	})
 	if err != nil {
 		r.progress("warning: the image %s is still on the host (%v): docker rmi %s removes it", Image, err, Image)
@@ -252,7 +241,7 @@ func retry(f func(context.Context) error) error {
 	defer cancel()
 	for {
 		err := f(ctx)
-		if err == nil || cerrdefs.IsNotFound(err) {
+		if err == nil || engine.IsNotFound(err) {
 			return nil
 		}
 		select {

@@ -8,10 +8,8 @@ import (
 	"io"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/client"
-
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/engine"
 )
 
 // LastStatus reads the outcome of the newest delivery the host at addr
@@ -23,10 +21,7 @@ func LastStatus(ctx context.Context, addr string, pin Pin, spoolDir string) (s g
 	if spoolDir == "" {
 		spoolDir = generator.HostSpoolDir
 	}
-	cli, err := dial(addr, pin)
-	if err != nil {
-		return s, false, err
-	}
+	cli := dial(addr, pin)
 	defer cli.Close()
 	r := Request{Addr: addr, SpoolDir: spoolDir}
 	made, err := ensureImage(ctx, cli)
@@ -39,15 +34,15 @@ func LastStatus(ctx context.Context, addr string, pin Pin, spoolDir string) (s g
 		return s, false, err
 	}
 	defer cleanupContainer(cli, r, id)
-	res, err := cli.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: mountPoint + "/" + generator.SpoolStatus + "/."})
-	if cerrdefs.IsNotFound(err) {
+	content, err := cli.CopyFromContainer(ctx, id, mountPoint+"/"+generator.SpoolStatus+"/.")
+	if engine.IsNotFound(err) {
 		return s, false, fmt.Errorf("%w: no %s", ErrNoMechanism, generator.SpoolStatus)
 	}
 	if err != nil {
 		return s, false, err
 	}
-	defer res.Content.Close()
-	return newest(res.Content)
+	defer content.Close()
+	return newest(content)
 }
 
 // newest is the status with the greatest ID in a tar of status files:

@@ -9,14 +9,13 @@ import (
 	"io"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/engine"
 )
 
 // waitStatus reads the outcome through the container until it is final.
 // Reads fail while dockerd restarts; they are retried until ctx ends.
-func waitStatus(ctx context.Context, cli *client.Client, r Request, id string) (generator.Status, error) {
+func waitStatus(ctx context.Context, cli *engine.Client, r Request, id string) (generator.Status, error) {
 	path := mountPoint + "/" + generator.StatusPath(r.Delivery.ID)
 	var last error
 	var seen generator.Outcome
@@ -41,13 +40,13 @@ func waitStatus(ctx context.Context, cli *client.Client, r Request, id string) (
 }
 
 // readStatus reads one status file through the container.
-func readStatus(ctx context.Context, cli *client.Client, id, path string) (generator.Status, error) {
-	res, err := cli.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: path})
+func readStatus(ctx context.Context, cli *engine.Client, id, path string) (generator.Status, error) {
+	content, err := cli.CopyFromContainer(ctx, id, path)
 	if err != nil {
 		return generator.Status{}, err
 	}
-	defer res.Content.Close()
-	tr := tar.NewReader(res.Content)
+	defer content.Close()
+	tr := tar.NewReader(content)
 	if _, err := tr.Next(); err != nil {
 		return generator.Status{}, err
 	}
