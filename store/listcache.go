@@ -47,8 +47,10 @@ var listClock = time.Now
 // that List found it, without its certificates being read and verified
 // again: a store of ten thousand machines lists in a fraction of a
 // second. Every change the store makes replaces files, so a changed
-// machine is read and checked again; so is one edited in place.
-func (s *Store) List() ([]Listed, error) {
+// machine is read and checked again; so is one edited in place. recheck
+// checks every machine whatever an earlier List found, and keeps what it
+// finds for the next.
+func (s *Store) List(recheck bool) ([]Listed, error) {
 	unlock, err := s.rlock()
 	if err != nil {
 		return nil, err
@@ -58,7 +60,10 @@ func (s *Store) List() ([]Listed, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := s.readListCache()
+	var cache map[string]*cachedMachine
+	if !recheck {
+		cache = s.readListCache()
+	}
 	t := openTops(s.Root)
 	defer t.close()
 	out := make([]Listed, len(names))

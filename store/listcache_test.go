@@ -23,7 +23,7 @@ func later(t *testing.T) {
 // mustList is List, failing the test on an error.
 func mustList(t *testing.T, s *Store) []Listed {
 	t.Helper()
-	l, err := s.List()
+	l, err := s.List(false)
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -94,6 +94,35 @@ func TestListRemembersWholeMachines(t *testing.T) {
 		}
 	}
 	listAgrees(t, s, mustList(t, s))
+
+}
+
+// TestListRecheck: List(true) checks every machine whatever the cache
+// says, and keeps what it found. The cache here is made to say something
+// the store does not, to tell the two apart.
+func TestListRecheck(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	later(t)
+	real := mustList(t, s)[0]
+	c := cached(t, s)
+	c["web1"].summary.url = "tcp://198.51.100.99:2376"
+	if err := os.WriteFile(filepath.Join(s.Root, listCacheFile), encodeListCache(c), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustList(t, s)[0]; got.URL != "tcp://198.51.100.99:2376" {
+		t.Fatalf("List does not show what the cache says (%q): the test proves nothing", got.URL)
+	}
+	all, err := s.List(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(all[0]) != fmt.Sprint(real) {
+		t.Errorf("List(true) shows %+v, the store holds %+v", all[0], real)
+	}
+	if got := cached(t, s)["web1"].summary.url; got != real.URL {
+		t.Errorf("List(true) did not keep what it found: the cache says %q", got)
+	}
 }
 
 // TestListRacy: files changed within the racy window of the check are
@@ -286,12 +315,12 @@ func BenchmarkList(b *testing.B) {
 	}
 	listClock = func() time.Time { return time.Now().Add(time.Minute) }
 	defer func() { listClock = time.Now }()
-	if _, err := s.List(); err != nil {
+	if _, err := s.List(false); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := s.List(); err != nil {
+		if _, err := s.List(false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,6 +46,7 @@ func lsCommand(p *proc) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
 			&cli.StringFlag{Name: "fleet", Usage: "only the machines of fleet `NAME` (dockbake fleet apply)"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "read and verify every machine in full, even one unchanged since the last ls"},
 		},
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
@@ -72,7 +73,7 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	listed, err := s.List()
+	listed, err := s.List(c.Bool("no-cache"))
 	if err != nil {
 		return nil, err
 	}
