@@ -222,15 +222,25 @@ func daemonFor(o OS, in Install) dockerd {
 	return dockerd{path: "dockerd"}
 }
 
-// packagesFor lists the packages of an install method on o.
+// packagesFor lists the packages of an install method on o. Where it
+// installs Docker on a dnf system it installs openssl too, which the apply
+// script checks certificates with: RHEL-compatible, Fedora and Amazon
+// Linux images need not have the command (apt systems have it through
+// ca-certificates).
 func packagesFor(o OS, in Install) []string {
+	var pkgs []string
 	switch in {
 	case InstallDistro:
-		return []string{o.Package}
+		pkgs = []string{o.Package}
 	case InstallDockerCE:
-		return []string{"docker-ce", "docker-ce-cli", "containerd.io"}
+		pkgs = []string{"docker-ce", "docker-ce-cli", "containerd.io"}
+	default:
+		return nil
 	}
-	return nil
+	if o.Family == FamilyDNF {
+		pkgs = append(pkgs, "openssl")
+	}
+	return pkgs
 }
 
 func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -23,13 +23,13 @@ func TestPlanPerOS(t *testing.T) {
 	}{
 		{"debian-12", generator.InstallDistro, "docker.io", "", "/usr/sbin/dockerd", false, false},
 		{"ubuntu-24.04", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io", "https://download.docker.com/linux/ubuntu noble stable", "/usr/bin/dockerd", true, false},
-		{"rhel-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io", "https://download.docker.com/linux/rhel/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
-		{"rocky-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io", "https://download.docker.com/linux/centos/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
-		{"almalinux-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io", "https://download.docker.com/linux/centos/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
+		{"rhel-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io openssl", "https://download.docker.com/linux/rhel/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
+		{"rocky-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io openssl", "https://download.docker.com/linux/centos/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
+		{"almalinux-9", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io openssl", "https://download.docker.com/linux/centos/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
 		{"centos-stream-9", generator.InstallNone, "", "", "dockerd", false, true},
-		{"fedora-45", generator.InstallDistro, "moby-engine", "", "/usr/bin/dockerd ... $OPTIONS", false, true},
-		{"fedora-44", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io", "https://download.docker.com/linux/fedora/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
-		{"amazonlinux-2023", generator.InstallDistro, "docker", "", "/usr/bin/dockerd ... $OPTIONS $DOCKER_STORAGE_OPTIONS $DOCKER_ADD_RUNTIMES", true, true},
+		{"fedora-45", generator.InstallDistro, "moby-engine openssl", "", "/usr/bin/dockerd ... $OPTIONS", false, true},
+		{"fedora-44", generator.InstallDockerCE, "docker-ce docker-ce-cli containerd.io openssl", "https://download.docker.com/linux/fedora/$releasever/$basearch/stable", "/usr/bin/dockerd", true, true},
+		{"amazonlinux-2023", generator.InstallDistro, "docker openssl", "", "/usr/bin/dockerd ... $OPTIONS $DOCKER_STORAGE_OPTIONS $DOCKER_ADD_RUNTIMES", true, true},
 		{"fedora-coreos", generator.InstallNone, "", "", "/usr/bin/dockerd ... $OPTIONS", false, false},
 	} {
 		t.Run(tc.os+"/"+string(tc.install), func(t *testing.T) {

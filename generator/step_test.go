@@ -61,7 +61,7 @@ func TestStepsWithoutSystemd(t *testing.T) {
 		}},
 		{"rocky-9", []string{
 			"dnf -q makecache",
-			"dnf install -y docker-ce docker-ce-cli containerd.io",
+			"dnf install -y docker-ce docker-ce-cli containerd.io openssl",
 			"sh -c 'getent group docker >/dev/null || groupadd --system docker'",
 			"sh -c 'id -u alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash alice'",
 			"usermod -aG docker alice",

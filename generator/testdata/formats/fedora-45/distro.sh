@@ -232,7 +232,7 @@ DOCKBAKE_EOF
 
 sh -c 'if [ -d /run/systemd/system ] && command -v cloud-init >/dev/null 2>&1 && ! grep -qs /cloud- /proc/self/cgroup; then timeout 900 cloud-init status --wait >/dev/null 2>&1 || true; fi'
 dnf -q makecache
-dnf install -y moby-engine
+dnf install -y moby-engine openssl
 
 systemctl daemon-reload
 systemctl enable --now dockbake-apply.path
