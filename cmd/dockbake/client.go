@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -96,7 +97,12 @@ func clientAdd(c *cli.Context, p *proc) error {
 		warnf(p.stderr, "%s uses the shared CA %q: this certificate also opens every other machine on it", name, m.CA)
 	}
 	fmt.Fprintf(p.stderr, "The directory holds a private key: hand it over privately. With it, %s runs:\n", user)
-	fmt.Fprintf(p.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", m.Spec.URL(), generator.ShellQuote(dir))
+	host := m.Spec.URL()
+	if !m.Spec.Attached() {
+		host = "tcp://ADDRESS:" + strconv.Itoa(m.Spec.Port) // the host has none yet: dockbake attach gives it one
+		fmt.Fprintf(p.stderr, "  (%s is not attached yet: ADDRESS is the host's, once dockbake attach %s --ip ADDRESS has run)\n", name, name)
+	}
+	fmt.Fprintf(p.stderr, "  export DOCKER_HOST=%s DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=%s\n", host, generator.ShellQuote(dir))
 	return nil
 }
 
