@@ -66,8 +66,30 @@ func sizeHint(c *cli.Context, name string, size *generator.SizeError, err error)
 }
 
 // outputFromFlags reads the output flags; --merge files are read here, so
-// a missing one is reported before anything is created.
+// a missing one is reported before anything is created. They are read once
+// a process: a command checks its flags before it makes anything and
+// renders later, and a part from a pipe (--merge /dev/stdin) can be read
+// only once.
 func outputFromFlags(c *cli.Context) (generator.Output, error) {
+	if out, ok := c.App.Metadata[outputKey].(generator.Output); ok {
+		return out, nil
+	}
+	out, err := readOutputFlags(c)
+	if err != nil {
+		return out, err
+	}
+	if c.App.Metadata == nil {
+		c.App.Metadata = map[string]any{}
+	}
+	c.App.Metadata[outputKey] = out
+	return out, nil
+}
+
+// outputKey keeps the output flags as read, in the app's Metadata.
+const outputKey = "dockbake.output"
+
+// readOutputFlags reads the output flags and the --merge files.
+func readOutputFlags(c *cli.Context) (generator.Output, error) {
 	out := generator.Output{
 		Format:   generator.Format(c.String("format")),
 		Encoding: generator.Encoding{Gzip: c.Bool("gzip"), Base64: c.Bool("base64")},
