@@ -59,6 +59,11 @@ func (s *Store) BeginBatch(label string) (*Batch, error) {
 		unlock()
 		return nil, err
 	}
+	if d, ok := t.f.disk.(osDisk); ok {
+		// Every file of the batch is made below t.dir.
+		bs.Disk = d.probed(t.dir)
+		t.f.disk = bs.Disk
+	}
 	return &Batch{s: &bs, t: t, unlock: unlock, staged: map[string]bool{}, cas: map[string]*pki.Pair{}}, nil
 }
 

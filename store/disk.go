@@ -50,7 +50,17 @@ type File interface {
 // when its Disk is nil.
 func OSDisk() Disk { return osDisk{} }
 
-type osDisk struct{}
+// osDisk is the operating system's Disk. fileExact and dirExact are the
+// permission bits that a new file and a new directory are known to get as
+// asked (probed); zero: unknown, so each is chmodded.
+type osDisk struct {
+	fileExact, dirExact fs.FileMode
+}
+
+// exactDir reports whether a directory made with mode surely has it.
+func (d osDisk) exactDir(mode fs.FileMode) bool {
+	return d.dirExact != 0 && mode.Perm()&^d.dirExact == 0
+}
 
 func (osDisk) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
 
@@ -69,11 +79,11 @@ func (osDisk) ReadDir(path string) ([]fs.DirEntry, error) {
 
 func (osDisk) Mkdir(path string, mode fs.FileMode) error { return os.Mkdir(path, mode) }
 
-func (osDisk) Create(path string, mode fs.FileMode) (File, error) {
-	return createFile(path, mode)
+func (d osDisk) Create(path string, mode fs.FileMode) (File, error) {
+	return createFile(path, mode, d.fileExact)
 }
 
-func (osDisk) Rename(from, to string) error { return os.Rename(from, to) }
+func (osDisk) Rename(from, to string) error { return rename(from, to) }
 
 func (osDisk) Remove(path string) error { return os.Remove(path) }
 

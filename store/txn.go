@@ -71,6 +71,11 @@ type txn struct {
 	dir  string
 	ops  []txOp
 	done bool // committed or discarded
+	// staging: this process staged the transaction, so every staged
+	// entry is there when it commits; false when rolling one forward.
+	staging bool
+	// parents are the targets' directories made private so far.
+	parents map[string]bool
 }
 
 // begin starts a transaction. The caller holds the store's lock until it
@@ -81,7 +86,7 @@ func (s *Store) begin(label string) (*txn, error) {
 	if err := f.mkdirPrivate(base); err != nil {
 		return nil, err
 	}
-	t := &txn{f: f, dir: filepath.Join(base, label+"-"+randomSuffix())}
+	t := &txn{f: f, dir: filepath.Join(base, label+"-"+randomSuffix()), staging: true, parents: map[string]bool{}}
 	for _, d := range []string{t.dir, filepath.Join(t.dir, "new"), filepath.Join(t.dir, "old")} {
 		if err := f.disk.Mkdir(d, dirMode); err != nil {
 			f.removeAll(t.dir)
@@ -95,21 +100,41 @@ func (s *Store) begin(label string) (*txn, error) {
 // not exist) and returns where to stage its new content: a directory or a
 // file the caller makes.
 func (t *txn) put(target string) (string, error) {
-	if err := t.add(opPut, target); err != nil {
+	return t.putChecked(target, target)
+}
+
+// putAbsent is put of a target the caller has just found absent, under
+// the lock, the directories on its way checked: nothing is there to be a
+// link, and it is not looked at again.
+func (t *txn) putAbsent(target string) (string, error) {
+	return t.putChecked(target, filepath.Dir(target))
+}
+
+// putChecked is put with check, target or its directory, checked for
+// links on the way.
+func (t *txn) putChecked(target, check string) (string, error) {
+	if err := t.add(opPut, target, check); err != nil {
 		return "", err
 	}
 	// The parent must be there for the rename; making it changes nothing
-	// a reader sees.
-	if err := t.f.mkdirPrivate(filepath.Dir(target)); err != nil {
-		return "", err
+	// a reader sees. Under the lock, once is enough.
+	if dir := filepath.Dir(target); !t.parents[dir] {
+		if err := t.f.mkdirPrivate(dir); err != nil {
+			return "", err
+		}
+		t.parents[dir] = true
 	}
 	return t.staged(len(t.ops) - 1), nil
 }
 
-// remove adds the removal of target, which need not exist.
-func (t *txn) remove(target string) error { return t.add(opRemove, target) }
+// remove adds the removal of target, which need not exist. A link to
+// remove is moved itself, which follows nothing, so only the directories
+// on its way are checked.
+func (t *txn) remove(target string) error { return t.add(opRemove, target, filepath.Dir(target)) }
 
-func (t *txn) add(kind opKind, target string) error {
+// add adds an entry, refusing a link on the way to check now, not in the
+// commit, after the caller has shown what it staged.
+func (t *txn) add(kind opKind, target, check string) error {
 	rel, err := filepath.Rel(t.f.root, target)
 	if err != nil {
 		return err
@@ -117,13 +142,6 @@ func (t *txn) add(kind opKind, target string) error {
 	op := txOp{Kind: kind, Target: filepath.ToSlash(rel)}
 	if err := checkOp(op); err != nil {
 		return err
-	}
-	// Refuse a link on the way now, not in the commit, after the caller
-	// has shown what it staged. A link to remove is moved itself, which
-	// follows nothing; one to replace is refused.
-	check := target
-	if kind == opRemove {
-		check = filepath.Dir(target)
 	}
 	if err := t.f.check(check); err != nil {
 		return err
@@ -242,7 +260,8 @@ func (t *txn) applyOp(i int) error {
 	target, staged, backup := t.target(i), t.staged(i), t.backup(i)
 	switch t.ops[i].Kind {
 	case opPut:
-		if !t.f.exists(staged) {
+		// Rolled forward, a missing staged entry is one moved already.
+		if !t.staging && !t.f.exists(staged) {
 			return nil // done
 		}
 		if t.f.exists(target) {
