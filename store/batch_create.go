@@ -59,7 +59,7 @@ func (b *Batch) Create(req CreateRequest, iss *Issued) (*generator.HostCerts, er
 		if err := checkCreate(req); err != nil {
 			return err
 		}
-		there := b.s.Exists(name)
+		there := b.exists(name)
 		if there && !req.Force {
 			return fmt.Errorf("machine %q: %w", name, ErrExists)
 		}

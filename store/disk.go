@@ -38,6 +38,15 @@ type Disk interface {
 	Exchange(a, b string) error
 }
 
+// NoReplacer is a Disk that can move a file or directory to where nothing
+// is, in one step, and refuse otherwise: a commit moves what it staged
+// that way, without looking at the target first. Its error is fs.ErrExist
+// when something is at the target, errors.ErrUnsupported where the file
+// system cannot promise the refusal.
+type NoReplacer interface {
+	RenameNoReplace(from, to string) error
+}
+
 // File is a file the store is writing; each call is one step.
 type File interface {
 	Write(p []byte) (int, error)

@@ -27,3 +27,21 @@ func rename(from, to string) error {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
 }
+
+// RenameNoReplace moves from to to where nothing is, in one step: with
+// something at to, the error is fs.ErrExist; where the file system cannot
+// promise it, errors.ErrUnsupported.
+func (osDisk) RenameNoReplace(from, to string) error {
+	for {
+		err := unix.Renameat2(unix.AT_FDCWD, from, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
+			err = errors.ErrUnsupported
+		}
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
+	}
+}

@@ -260,9 +260,12 @@ func (t *txn) applyOp(i int) error {
 	target, staged, backup := t.target(i), t.staged(i), t.backup(i)
 	switch t.ops[i].Kind {
 	case opPut:
-		// Rolled forward, a missing staged entry is one moved already.
-		if !t.staging && !t.f.exists(staged) {
-			return nil // done
+		if t.staging {
+			if moved, err := t.moveStaged(staged, target); moved || err != nil {
+				return err
+			}
+		} else if !t.f.exists(staged) {
+			return nil // rolled forward: moved already
 		}
 		if t.f.exists(target) {
 			if t.f.exists(backup) {
@@ -280,6 +283,28 @@ func (t *txn) applyOp(i int) error {
 		return t.f.rename(target, backup)
 	}
 	return fmt.Errorf("unknown journal entry %q", t.ops[i].Kind)
+}
+
+// moveStaged moves what this process staged to target in one step where
+// the disk can refuse to replace anything (NoReplacer); moved is false
+// when it cannot, or when something is at target: then the caller moves
+// that aside first.
+func (t *txn) moveStaged(staged, target string) (moved bool, err error) {
+	d, ok := t.f.disk.(NoReplacer)
+	if !ok {
+		return false, nil
+	}
+	if err := t.f.check(filepath.Dir(staged)); err != nil {
+		return false, err
+	}
+	if err := t.f.check(filepath.Dir(target)); err != nil {
+		return false, err
+	}
+	err = d.RenameNoReplace(staged, target)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, errors.ErrUnsupported) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // rollback undoes the renames of a commit that failed, last first, then

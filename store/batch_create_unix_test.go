@@ -3,6 +3,8 @@
 package store
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -77,5 +79,60 @@ func checkStoreModes(t *testing.T, root string, n int) {
 	}
 	if keys != 3*n {
 		t.Errorf("%d keys in the store, want %d", keys, 3*n)
+	}
+}
+
+// A batch that has listed the store refuses a new machine where anything
+// at all is at one of its paths, a file, a link or an empty directory
+// (the listing notes names, not only machines), and leaves it there; the
+// rest of the batch commits.
+func TestBatchCreateRefusesWhatIsInTheWay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		put  func(path string) error
+	}{
+		{"file", func(p string) error { return os.WriteFile(p, []byte("mine\n"), 0o600) }},
+		{"link", func(p string) error { return os.Symlink("/nonexistent", p) }},
+		{"empty directory", func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		for _, dir := range []string{"hosts", "machines"} {
+			t.Run(tc.name+" in "+dir, func(t *testing.T) {
+				s := newStore(t)
+				if _, err := s.Create(req("other")); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(s.Root, dir, "x")
+				if err := tc.put(path); err != nil {
+					t.Fatal(err)
+				}
+				before, err := os.Lstat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := s.BeginBatch("t")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer b.Discard()
+				if _, err := b.Names(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.Create(req("x"), nil); !errors.Is(err, ErrExists) {
+					t.Errorf("create over a %s: %v, want ErrExists", tc.name, err)
+				}
+				if _, err := b.Create(req("y"), nil); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Commit(); err != nil {
+					t.Fatal(err)
+				}
+				if after, err := os.Lstat(path); err != nil || !os.SameFile(before, after) {
+					t.Errorf("the %s in the way is not left as it was: %v", tc.name, err)
+				}
+				if _, err := s.Load("y"); err != nil {
+					t.Errorf("the rest of the batch: %v", err)
+				}
+			})
+		}
 	}
 }
