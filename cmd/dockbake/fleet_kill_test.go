@@ -50,9 +50,12 @@ func TestFleetApplyKilled(t *testing.T) {
 		at, want      int
 	}{
 		{"while staging", "mkdirat", 1200, 0},
-		{"at the commit", "renameat", 1, 0},
-		{"halfway through the journal", "renameat", n + 1, n},
-		{"while the user-data files are put in place", "renameat", 2*n + n/2, n},
+		// The store moves with renameat2 (RENAME_NOREPLACE where nothing
+		// is at the target): first the journal, then 2n directories. The
+		// user-data files are moved with renameat.
+		{"at the commit", "renameat2", 1, 0},
+		{"halfway through the journal", "renameat2", n + 1, n},
+		{"while the user-data files are put in place", "renameat", n / 2, n},
 	} {
 		t.Run(kill.name, func(t *testing.T) {
 			base := t.TempDir()
