@@ -92,7 +92,7 @@ func (d osDisk) Create(path string, mode fs.FileMode) (File, error) {
 	return createFile(path, mode, d.fileExact)
 }
 
-func (osDisk) Rename(from, to string) error { return rename(from, to) }
+func (osDisk) Rename(from, to string) error { return os.Rename(from, to) }
 
 func (osDisk) Remove(path string) error { return os.Remove(path) }
 

@@ -50,12 +50,12 @@ func TestFleetApplyKilled(t *testing.T) {
 		at, want      int
 	}{
 		{"while staging", "mkdirat", 1200, 0},
-		// The store moves with renameat2 (RENAME_NOREPLACE where nothing
-		// is at the target): first the journal, then 2n directories. The
-		// user-data files are moved with renameat.
-		{"at the commit", "renameat2", 1, 0},
-		{"halfway through the journal", "renameat2", n + 1, n},
-		{"while the user-data files are put in place", "renameat", n / 2, n},
+		// The journal is renamed with renameat, the 2n directories it
+		// lists are moved with renameat2 (RENAME_NOREPLACE), then the
+		// user-data files with renameat.
+		{"at the commit", "renameat", 1, 0},
+		{"halfway through the journal", "renameat2", n, n},
+		{"while the user-data files are put in place", "renameat", 1 + n/2, n},
 	} {
 		t.Run(kill.name, func(t *testing.T) {
 			base := t.TempDir()
