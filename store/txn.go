@@ -98,7 +98,7 @@ func (s *Store) begin(label string) (*txn, error) {
 
 // put adds the replacement of target (a path inside the store, which need
 // not exist) and returns where to stage its new content: a directory or a
-// file the caller makes.
+// file the caller makes. A link at target, or on its way, is refused.
 func (t *txn) put(target string) (string, error) {
 	return t.putChecked(target, target)
 }
