@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/pki"
@@ -41,6 +43,7 @@ type Batch struct {
 	unlock func()
 	staged map[string]bool      // machines with a change staged
 	cas    map[string]*pki.Pair // shared CAs read or staged
+	taken  map[string]bool      // names in hosts and machines (Names); nil: not listed
 }
 
 // BeginBatch takes the store's lock, completes what an earlier command
@@ -59,11 +62,55 @@ func (s *Store) BeginBatch(label string) (*Batch, error) {
 		unlock()
 		return nil, err
 	}
+	if d, ok := t.f.disk.(osDisk); ok {
+		// Every file of the batch is made below t.dir.
+		bs.Disk = d.probed(t.dir)
+		t.f.disk = bs.Disk
+	}
 	return &Batch{s: &bs, t: t, unlock: unlock, staged: map[string]bool{}, cas: map[string]*pki.Pair{}}, nil
 }
 
-// Names lists the machines in the store as Store.Names does.
-func (b *Batch) Names() ([]string, error) { return b.s.names() }
+// Names lists the machines in the store as Store.Names does. It notes
+// too every name the store's machine directories hold, of anything at
+// all: under the lock they stay as they are, and Create then knows that a
+// new machine's paths are free without looking at each.
+func (b *Batch) Names() ([]string, error) {
+	names, err := b.s.names()
+	if err != nil {
+		return nil, err
+	}
+	b.taken = b.listTaken()
+	return names, nil
+}
+
+// listTaken is the set of names in the hosts and machines directories;
+// nil when one of them cannot be read.
+func (b *Batch) listTaken() map[string]bool {
+	f := b.s.files()
+	taken := map[string]bool{}
+	for _, dir := range []string{"hosts", "machines"} {
+		entries, err := f.readDir(filepath.Join(b.s.Root, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil
+		}
+		for _, e := range entries {
+			taken[e.Name()] = true
+		}
+	}
+	return taken
+}
+
+// exists reports whether anything of machine name is in the store: by
+// the names noted, or by a look.
+func (b *Batch) exists(name string) bool {
+	if b.taken != nil {
+		return b.taken[name]
+	}
+	return b.s.Exists(name)
+}
 
 // Load reads machine name as it is in the store, under the batch's lock.
 func (b *Batch) Load(name string) (*Machine, error) {

@@ -59,7 +59,8 @@ func (b *Batch) Create(req CreateRequest, iss *Issued) (*generator.HostCerts, er
 		if err := checkCreate(req); err != nil {
 			return err
 		}
-		if b.s.Exists(name) && !req.Force {
+		there := b.exists(name)
+		if there && !req.Force {
 			return fmt.Errorf("machine %q: %w", name, ErrExists)
 		}
 		var err error
@@ -68,7 +69,7 @@ func (b *Batch) Create(req CreateRequest, iss *Issued) (*generator.HostCerts, er
 				return err
 			}
 		}
-		hc, err = b.stageIssued(req, iss)
+		hc, err = b.stageIssued(req, iss, !there)
 		return err
 	})
 	return hc, err
@@ -106,15 +107,20 @@ func (b *Batch) issue(req CreateRequest) (*Issued, error) {
 }
 
 // stageIssued writes a complete machine with the keys of iss into the
-// batch, as stageMachine does for one.
-func (b *Batch) stageIssued(req CreateRequest, iss *Issued) (*generator.HostCerts, error) {
-	host, client, err := b.s.putMachine(b.t, req.Spec.Name)
+// batch, as stageMachine does for one; absent: nothing of it is in the
+// store, as Create has just seen.
+func (b *Batch) stageIssued(req CreateRequest, iss *Issued, absent bool) (*generator.HostCerts, error) {
+	put := b.s.putMachine
+	if absent {
+		put = b.s.putNewMachine
+	}
+	host, client, err := put(b.t, req.Spec.Name)
 	if err != nil {
 		return nil, err
 	}
 	f := b.s.files()
 	for _, d := range []string{host, client} {
-		if err := f.mkdirPrivate(d); err != nil {
+		if err := f.mkdirStaged(d); err != nil {
 			return nil, err
 		}
 	}

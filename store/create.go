@@ -114,13 +114,23 @@ func (s *Store) putMachine(t *txn, name string) (host, client string, err error)
 	return host, client, err
 }
 
+// putNewMachine is putMachine of a machine that the caller, holding the
+// lock, has found absent: neither directory is looked at again.
+func (s *Store) putNewMachine(t *txn, name string) (host, client string, err error) {
+	if host, err = t.putAbsent(s.HostDir(name)); err != nil {
+		return "", "", err
+	}
+	client, err = t.putAbsent(s.ClientDir(name))
+	return host, client, err
+}
+
 // stageMachine writes a complete machine into host and client, and a new
 // shared CA into t.
 func (s *Store) stageMachine(t *txn, host, client string, req CreateRequest) error {
 	f := s.files()
 	leaf := pki.Options{KeyType: req.KeyType, Now: s.now, Validity: req.CertValidity}
 	for _, d := range []string{host, client} {
-		if err := f.mkdirPrivate(d); err != nil {
+		if err := f.mkdirStaged(d); err != nil {
 			return err
 		}
 	}

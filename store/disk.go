@@ -38,6 +38,15 @@ type Disk interface {
 	Exchange(a, b string) error
 }
 
+// NoReplacer is a Disk that can move a file or directory to where nothing
+// is, in one step, and refuse otherwise: a commit moves what it staged
+// that way, without looking at the target first. Its error is fs.ErrExist
+// when something is at the target, errors.ErrUnsupported where the file
+// system cannot promise the refusal.
+type NoReplacer interface {
+	RenameNoReplace(from, to string) error
+}
+
 // File is a file the store is writing; each call is one step.
 type File interface {
 	Write(p []byte) (int, error)
@@ -50,7 +59,17 @@ type File interface {
 // when its Disk is nil.
 func OSDisk() Disk { return osDisk{} }
 
-type osDisk struct{}
+// osDisk is the operating system's Disk. fileExact and dirExact are the
+// permission bits that a new file and a new directory are known to get as
+// asked (probed); zero: unknown, so each is chmodded.
+type osDisk struct {
+	fileExact, dirExact fs.FileMode
+}
+
+// exactDir reports whether a directory made with mode surely has it.
+func (d osDisk) exactDir(mode fs.FileMode) bool {
+	return d.dirExact != 0 && mode.Perm()&^d.dirExact == 0
+}
 
 func (osDisk) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
 
@@ -69,8 +88,8 @@ func (osDisk) ReadDir(path string) ([]fs.DirEntry, error) {
 
 func (osDisk) Mkdir(path string, mode fs.FileMode) error { return os.Mkdir(path, mode) }
 
-func (osDisk) Create(path string, mode fs.FileMode) (File, error) {
-	return createFile(path, mode)
+func (d osDisk) Create(path string, mode fs.FileMode) (File, error) {
+	return createFile(path, mode, d.fileExact)
 }
 
 func (osDisk) Rename(from, to string) error { return os.Rename(from, to) }

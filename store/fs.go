@@ -243,6 +243,25 @@ func (f files) mkdirPrivate(dir string) error {
 	return nil
 }
 
+// mkdirStaged makes dir 0700: a new directory of a transaction, under its
+// own directory, which no other name uses. Where the disk is known to make
+// a directory with that mode exactly (osDisk.probed) it is not looked at.
+func (f files) mkdirStaged(dir string) error {
+	if err := f.check(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := f.disk.Mkdir(dir, dirMode); err != nil {
+		return err
+	}
+	if d, ok := f.disk.(osDisk); ok && d.exactDir(dirMode) {
+		if f.dirs != nil {
+			f.dirs[dir] = true
+		}
+		return nil
+	}
+	return f.mkdirPrivate(dir)
+}
+
 // removeAll deletes path and everything below it, one entry at a time,
 // keys first: a removal cut short leaves certificates, which are public,
 // never a key without its certificate. A missing path is no error.

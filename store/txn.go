@@ -71,6 +71,11 @@ type txn struct {
 	dir  string
 	ops  []txOp
 	done bool // committed or discarded
+	// staging: this process staged the transaction, so every staged
+	// entry is there when it commits; false when rolling one forward.
+	staging bool
+	// parents are the targets' directories made private so far.
+	parents map[string]bool
 }
 
 // begin starts a transaction. The caller holds the store's lock until it
@@ -81,7 +86,7 @@ func (s *Store) begin(label string) (*txn, error) {
 	if err := f.mkdirPrivate(base); err != nil {
 		return nil, err
 	}
-	t := &txn{f: f, dir: filepath.Join(base, label+"-"+randomSuffix())}
+	t := &txn{f: f, dir: filepath.Join(base, label+"-"+randomSuffix()), staging: true, parents: map[string]bool{}}
 	for _, d := range []string{t.dir, filepath.Join(t.dir, "new"), filepath.Join(t.dir, "old")} {
 		if err := f.disk.Mkdir(d, dirMode); err != nil {
 			f.removeAll(t.dir)
@@ -93,23 +98,43 @@ func (s *Store) begin(label string) (*txn, error) {
 
 // put adds the replacement of target (a path inside the store, which need
 // not exist) and returns where to stage its new content: a directory or a
-// file the caller makes.
+// file the caller makes. A link at target, or on its way, is refused.
 func (t *txn) put(target string) (string, error) {
-	if err := t.add(opPut, target); err != nil {
+	return t.putChecked(target, target)
+}
+
+// putAbsent is put of a target the caller has just found absent, under
+// the lock, the directories on its way checked: nothing is there to be a
+// link, and it is not looked at again.
+func (t *txn) putAbsent(target string) (string, error) {
+	return t.putChecked(target, filepath.Dir(target))
+}
+
+// putChecked is put with check, target or its directory, checked for
+// links on the way.
+func (t *txn) putChecked(target, check string) (string, error) {
+	if err := t.add(opPut, target, check); err != nil {
 		return "", err
 	}
 	// The parent must be there for the rename; making it changes nothing
-	// a reader sees.
-	if err := t.f.mkdirPrivate(filepath.Dir(target)); err != nil {
-		return "", err
+	// a reader sees. Under the lock, once is enough.
+	if dir := filepath.Dir(target); !t.parents[dir] {
+		if err := t.f.mkdirPrivate(dir); err != nil {
+			return "", err
+		}
+		t.parents[dir] = true
 	}
 	return t.staged(len(t.ops) - 1), nil
 }
 
-// remove adds the removal of target, which need not exist.
-func (t *txn) remove(target string) error { return t.add(opRemove, target) }
+// remove adds the removal of target, which need not exist. A link to
+// remove is moved itself, which follows nothing, so only the directories
+// on its way are checked.
+func (t *txn) remove(target string) error { return t.add(opRemove, target, filepath.Dir(target)) }
 
-func (t *txn) add(kind opKind, target string) error {
+// add adds an entry, refusing a link on the way to check now, not in the
+// commit, after the caller has shown what it staged.
+func (t *txn) add(kind opKind, target, check string) error {
 	rel, err := filepath.Rel(t.f.root, target)
 	if err != nil {
 		return err
@@ -117,13 +142,6 @@ func (t *txn) add(kind opKind, target string) error {
 	op := txOp{Kind: kind, Target: filepath.ToSlash(rel)}
 	if err := checkOp(op); err != nil {
 		return err
-	}
-	// Refuse a link on the way now, not in the commit, after the caller
-	// has shown what it staged. A link to remove is moved itself, which
-	// follows nothing; one to replace is refused.
-	check := target
-	if kind == opRemove {
-		check = filepath.Dir(target)
 	}
 	if err := t.f.check(check); err != nil {
 		return err
@@ -242,8 +260,12 @@ func (t *txn) applyOp(i int) error {
 	target, staged, backup := t.target(i), t.staged(i), t.backup(i)
 	switch t.ops[i].Kind {
 	case opPut:
-		if !t.f.exists(staged) {
-			return nil // done
+		if t.staging {
+			if moved, err := t.moveStaged(staged, target); moved || err != nil {
+				return err
+			}
+		} else if !t.f.exists(staged) {
+			return nil // rolled forward: moved already
 		}
 		if t.f.exists(target) {
 			if t.f.exists(backup) {
@@ -261,6 +283,28 @@ func (t *txn) applyOp(i int) error {
 		return t.f.rename(target, backup)
 	}
 	return fmt.Errorf("unknown journal entry %q", t.ops[i].Kind)
+}
+
+// moveStaged moves what this process staged to target in one step where
+// the disk can refuse to replace anything (NoReplacer); moved is false
+// when it cannot, or when something is at target: then the caller moves
+// that aside first.
+func (t *txn) moveStaged(staged, target string) (moved bool, err error) {
+	d, ok := t.f.disk.(NoReplacer)
+	if !ok {
+		return false, nil
+	}
+	if err := t.f.check(filepath.Dir(staged)); err != nil {
+		return false, err
+	}
+	if err := t.f.check(filepath.Dir(target)); err != nil {
+		return false, err
+	}
+	err = d.RenameNoReplace(staged, target)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, errors.ErrUnsupported) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // rollback undoes the renames of a commit that failed, last first, then

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,12 +30,16 @@ func fleetApply(c *cli.Context, p *proc) error {
 	if err != nil {
 		return storeError(s, inv.Name, fleetError(err))
 	}
+	// One write for all the lines, not one per machine: the apply is done
+	// by now, and a thousand lines were a thousand system calls.
+	w := bufio.NewWriter(p.stderr)
 	for _, st := range plan.Steps {
 		if st.Action != fleet.Unchanged {
-			fmt.Fprintf(p.stderr, "%s %s: %s%s\n", planMarks[st.Action], st.Name, st.Action, written(st))
+			fmt.Fprintf(w, "%s %s: %s%s\n", planMarks[st.Action], st.Name, st.Action, written(st))
 		}
 	}
-	fmt.Fprintf(p.stderr, "Fleet %s: %s.\n", plan.Fleet, planTotals(plan))
+	fmt.Fprintf(w, "Fleet %s: %s.\n", plan.Fleet, planTotals(plan))
+	w.Flush()
 	notInFile(p, plan)
 	return nil
 }

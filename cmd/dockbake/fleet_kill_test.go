@@ -50,9 +50,12 @@ func TestFleetApplyKilled(t *testing.T) {
 		at, want      int
 	}{
 		{"while staging", "mkdirat", 1200, 0},
+		// The journal is renamed with renameat, the 2n directories it
+		// lists are moved with renameat2 (RENAME_NOREPLACE), then the
+		// user-data files with renameat.
 		{"at the commit", "renameat", 1, 0},
-		{"halfway through the journal", "renameat", n + 1, n},
-		{"while the user-data files are put in place", "renameat", 2*n + n/2, n},
+		{"halfway through the journal", "renameat2", n, n},
+		{"while the user-data files are put in place", "renameat", 1 + n/2, n},
 	} {
 		t.Run(kill.name, func(t *testing.T) {
 			base := t.TempDir()

@@ -116,17 +116,19 @@ func (a *applier) stageStep(st *Step) error {
 // machines removed and of formats no longer asked for.
 func (a *applier) finish() error {
 	var errs []error
+	in := listing(a.p.OutputDir)
 	for _, st := range a.p.Steps {
 		keep := ""
 		if st.Action != Remove && st.Action != Unchanged {
 			keep = st.Output
-			if err := os.Rename(tempOf(st.Output), st.Output); err != nil {
+			if err := renameFile(tempOf(st.Output), st.Output); err != nil {
 				errs = append(errs, fmt.Errorf("writing %s: %w", st.Output, err))
 			}
 		}
 		if st.Action != Unchanged {
-			for _, old := range otherOutputs(a.p.OutputDir, st.Name, keep) {
-				if err := os.Remove(old); err != nil {
+			for _, old := range otherOutputs(a.p.OutputDir, st.Name, keep, in) {
+				// Gone since the listing is as good as removed.
+				if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					errs = append(errs, err)
 				}
 			}

@@ -38,16 +38,40 @@ func OutputPath(dir string, m Machine) string {
 
 // otherOutputs are the files of name's user-data in dir in any format but
 // the one at keep: left by an earlier format, removed once the new one is
-// written.
-func otherOutputs(dir, name, keep string) []string {
+// written. in is what dir holds (listing), nil when it could not be
+// listed: then each file is looked for.
+func otherOutputs(dir, name, keep string, in map[string]bool) []string {
 	var paths []string
 	for _, ext := range extensions {
 		p := filepath.Join(dir, name+ext)
-		if p != keep && exists(p) {
+		if p == keep {
+			continue
+		}
+		if (in != nil && in[name+ext]) || (in == nil && exists(p)) {
 			paths = append(paths, p)
 		}
 	}
 	return paths
+}
+
+// listing is the set of names in dir, read at once: one look for the
+// files of every machine of a fleet, not one for each of their formats.
+// nil when dir cannot be read.
+func listing(dir string) map[string]bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil
+	}
+	in := make(map[string]bool, len(names))
+	for _, n := range names {
+		in[n] = true
+	}
+	return in
 }
 
 func exists(path string) bool {
@@ -79,13 +103,45 @@ func writeTemp(path string, data []byte) error {
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: tmp, Err: err}
 	}
-	f := os.NewFile(uintptr(fd), tmp)
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
+	err = writeFD(fd, data)
+	if cerr := syscall.Close(fd); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(tmp)
+		return &fs.PathError{Op: "write", Path: tmp, Err: err}
 	}
-	return err
+	return nil
+}
+
+// writeFD writes all of data to fd with write(2), without os.NewFile's
+// look at the descriptor's flags.
+func writeFD(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := syscall.Write(fd, data)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// renameFile moves the file from to to, replacing a file there, with one
+// rename(2): os.Rename looks at to first, to refuse replacing a
+// directory, which rename(2) of a file refuses all the same.
+func renameFile(from, to string) error {
+	for {
+		err := syscall.Rename(from, to)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
+		}
+		return nil
+	}
 }
