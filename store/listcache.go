@@ -236,6 +236,7 @@ func (s *Store) writeListCache(cache map[string]*cachedMachine) {
 		return
 	}
 	path := filepath.Join(s.Root, listCacheFile)
+	removeStaleTemps(path + ".")
 	tmp := path + "." + randomSuffix()
 	if err := os.WriteFile(tmp, encodeListCache(cache), keyMode); err != nil {
 		os.Remove(tmp)
@@ -243,5 +244,21 @@ func (s *Store) writeListCache(cache map[string]*cachedMachine) {
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
+	}
+}
+
+// staleTemp is the age past which a temporary cache file is one that a
+// killed List left: a List writes and renames its own in far less.
+const staleTemp = time.Minute
+
+// removeStaleTemps removes the temporary cache files (prefix, then a
+// random suffix) that Lists killed before their rename left, and leaves
+// those of Lists writing now.
+func removeStaleTemps(prefix string) {
+	temps, _ := filepath.Glob(prefix + "*")
+	for _, t := range temps {
+		if fi, err := os.Lstat(t); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(t)
+		}
 	}
 }

@@ -258,6 +258,32 @@ func TestListCacheDamaged(t *testing.T) {
 	}
 }
 
+// TestListRemovesStaleTemps: a temporary cache file a killed List left
+// goes with the next write of the cache; one being written now stays.
+func TestListRemovesStaleTemps(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	later(t)
+	stale := filepath.Join(s.Root, listCacheFile+".killed")
+	fresh := filepath.Join(s.Root, listCacheFile+".writing")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	mustList(t, s)
+	if _, err := os.Lstat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there: %v", err)
+	}
+	if _, err := os.Lstat(fresh); err != nil {
+		t.Errorf("a temporary file of a List writing now is gone: %v", err)
+	}
+}
+
 // TestListCacheRoundTrip: what is written reads back as it was.
 func TestListCacheRoundTrip(t *testing.T) {
 	at := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
