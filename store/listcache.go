@@ -35,6 +35,10 @@ const listCacheFile = ".list-cache"
 // file system's tick (git's rule for "racily clean" index entries).
 const racyWindow = 2 * time.Second
 
+// listChecked is called between a machine's check and the second look at
+// its files: a test changes them there, as another program could.
+var listChecked = func(name string) {}
+
 // listClock is the time a check of List starts, compared with the
 // times of the files it reads: the wall clock, which a test moves on.
 var listClock = time.Now
@@ -126,12 +130,13 @@ func (s *Store) listOne(t *tops, name string, cached *cachedMachine) (Listed, *c
 	if err != nil {
 		return Listed{Name: name}, nil, err
 	}
+	listChecked(name)
 	l := listedFrom(s, c)
 	if len(l.Problems) > 0 || stateErr != nil || !cacheUsable(s) {
 		return l, nil, nil
 	}
 	after, err := s.machineState(name, c.Machine.CA)
-	if err != nil || !sameState(before, after[:len(before)]) || racy(after, start) {
+	if err != nil || len(after) < len(before) || !sameState(before, after[:len(before)]) || racy(after, start) {
 		return l, nil, nil
 	}
 	return l, &cachedMachine{summary: summaryOf(l), dirs: after}, nil

@@ -125,6 +125,24 @@ func TestListRecheck(t *testing.T) {
 	}
 }
 
+// TestListChangeDuringCheck: a machine whose files change while it is
+// checked (here its clients directory goes away) is not remembered.
+func TestListChangeDuringCheck(t *testing.T) {
+	s := testStore(t)
+	mustCreate(t, s, "web1", "")
+	clients := filepath.Join(s.HostDir("web1"), clientsDir)
+	if err := os.Mkdir(clients, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	later(t)
+	listChecked = func(string) { os.Remove(clients) }
+	t.Cleanup(func() { listChecked = func(string) {} })
+	mustList(t, s)
+	if c := cached(t, s); c["web1"] != nil {
+		t.Errorf("a machine changed while it was checked is remembered: %+v", c["web1"])
+	}
+}
+
 // TestListRacy: files changed within the racy window of the check are
 // read again next time, however often List runs.
 func TestListRacy(t *testing.T) {
