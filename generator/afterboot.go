@@ -31,8 +31,8 @@ const (
 	HostStatusDir = HostSpoolDir + "/" + SpoolStatus
 	// HostPreviousDir holds the set the last applied delivery replaced.
 	HostPreviousDir = HostStateDir + "/previous"
-	// hostWorkDir holds the live set while an attempt is under way.
-	hostWorkDir = HostStateDir + "/work"
+	// hostAttemptDir holds the live set while an attempt is under way.
+	hostAttemptDir = HostStateDir + "/attempt"
 
 	// HostApplyScript is the script dockbake-apply.service runs.
 	HostApplyScript = "/etc/dockbake/apply"
@@ -60,15 +60,15 @@ const (
 // applyLayout is where the apply script finds its files and how long it
 // waits: the host's, or a test's scratch directory and short waits.
 type applyLayout struct {
-	state, incoming, status, previous, work string
-	caCert, serverCert, serverKey           string
-	waitWhole, waitServe                    int
+	state, incoming, status, previous, attempt string
+	caCert, serverCert, serverKey              string
+	waitWhole, waitServe                       int
 }
 
 // hostLayout is the layout on a real host.
 var hostLayout = applyLayout{
 	state: HostStateDir, incoming: HostIncomingDir, status: HostStatusDir,
-	previous: HostPreviousDir, work: hostWorkDir,
+	previous: HostPreviousDir, attempt: hostAttemptDir,
 	caCert: HostCACert, serverCert: HostServerCert, serverKey: HostServerKey,
 	waitWhole: ApplyWaitWhole, waitServe: ApplyWaitServe,
 }
@@ -100,7 +100,7 @@ func renderApplyScript(l applyLayout, machine string, port int, sockets []string
 	return templates.RenderApplyScript(templates.ApplyScript{
 		Machine:  machine,
 		StateDir: ShellQuote(l.state), IncomingDir: ShellQuote(l.incoming), StatusDir: ShellQuote(l.status),
-		PreviousDir: ShellQuote(l.previous), WorkDir: ShellQuote(l.work),
+		PreviousDir: ShellQuote(l.previous), AttemptDir: ShellQuote(l.attempt),
 		CACert: ShellQuote(l.caCert), ServerCert: ShellQuote(l.serverCert), ServerKey: ShellQuote(l.serverKey),
 		Port:      strconv.Itoa(port),
 		Sockets:   ShellQuote(strings.Join(sockets, " ")),

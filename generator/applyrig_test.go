@@ -53,7 +53,7 @@ func newApplyRig(t *testing.T) *applyRig {
 	state := filepath.Join(r.dir, "state")
 	r.layout = applyLayout{
 		state: state, incoming: filepath.Join(state, "spool", SpoolIncoming), status: filepath.Join(state, "spool", SpoolStatus),
-		previous: filepath.Join(state, "previous"), work: filepath.Join(state, "work"),
+		previous: filepath.Join(state, "previous"), attempt: filepath.Join(state, "attempt"),
 		caCert: filepath.Join(r.live, "ca.pem"), serverCert: filepath.Join(r.live, "server.pem"), serverKey: filepath.Join(r.live, "server-key.pem"),
 		waitWhole: 1, waitServe: 3,
 	}

@@ -113,8 +113,8 @@ func TestApplyScriptApplies(t *testing.T) {
 			t.Errorf("live %s: %v, want mode %04o", name, err, want)
 		}
 	}
-	if _, err := os.Stat(r.layout.work); !os.IsNotExist(err) {
-		t.Errorf("work/ left behind: %v", err)
+	if _, err := os.Stat(r.layout.attempt); !os.IsNotExist(err) {
+		t.Errorf("attempt/ left behind: %v", err)
 	}
 	if fi, _ := os.Stat(r.layout.state); fi.Mode().Perm() != 0o700 {
 		t.Errorf("state directory mode %v, want 0700", fi.Mode())

@@ -139,11 +139,11 @@ var applyScript = parse("apply.sh", applyScriptText)
 type ApplyScript struct {
 	Machine string // machine name, for the comment; must be one line
 	// StateDir is root's directory of the mechanism; the others lie in it.
-	StateDir, IncomingDir, StatusDir, PreviousDir, WorkDir string
-	CACert, ServerCert, ServerKey                          string // the live TLS files
-	Port                                                   string // dockerd's TLS port, digits only
-	Sockets                                                string // socket units started before dockerd, space-separated
-	WaitWhole, WaitServe                                   string // seconds, digits only
+	StateDir, IncomingDir, StatusDir, PreviousDir, AttemptDir string
+	CACert, ServerCert, ServerKey                             string // the live TLS files
+	Port                                                      string // dockerd's TLS port, digits only
+	Sockets                                                   string // socket units started before dockerd, space-separated
+	WaitWhole, WaitServe                                      string // seconds, digits only
 }
 
 // RenderApplyScript lays out the apply script.

@@ -79,7 +79,7 @@ put /etc/dockbake/apply 0700 root:root <<'DOCKBAKE_EOF'
 # shellcheck disable=SC2250
 set -u
 umask 077
-state=/var/lib/dockbake in=/var/lib/dockbake/spool/incoming out=/var/lib/dockbake/spool/status prev=/var/lib/dockbake/previous work=/var/lib/dockbake/work
+state=/var/lib/dockbake in=/var/lib/dockbake/spool/incoming out=/var/lib/dockbake/spool/status prev=/var/lib/dockbake/previous attempt=/var/lib/dockbake/attempt
 ca=/etc/docker/ca.pem cert=/etc/docker/server.pem key=/etc/docker/server-key.pem
 port=2376 sockets='' ww=60 ws=60
 names='ca.pem server.pem server-key.pem'
@@ -155,7 +155,7 @@ refuse() {
 }
 back() {
 	journal "$since"
-	put "$work/old" && rm -rf "$work"
+	put "$attempt/old" && rm -rf "$attempt"
 	if restart && upto "$ws" serves "$old"; then
 		record "$1" rolled-back "$2"
 	else
@@ -171,8 +171,8 @@ apply() {
 	old=$(fp -in "$cert") || old=
 	since=$(date +%s)
 	record "$1" applying 'restarting dockerd'
-	if ! { rm -rf "$work" && save "$work/old"; }; then
-		rm -rf "$work"
+	if ! { rm -rf "$attempt" && save "$attempt/old"; }; then
+		rm -rf "$attempt"
 		record "$1" rejected 'could not save the live certificates'
 	elif ! put "$d"; then
 		back "$1" 'could not install the delivered certificates'
@@ -181,14 +181,14 @@ apply() {
 	elif ! upto "$ws" serves "$delivered"; then
 		back "$1" "dockerd did not serve the delivered certificate on port $port within $ws s"
 	else
-		rm -rf "$prev" && mv "$work/old" "$prev" && rm -rf "$work"
+		rm -rf "$prev" && mv "$attempt/old" "$prev" && rm -rf "$attempt"
 		journal "$since"
 		record "$1" applied 'dockerd serves the delivered certificate'
 	fi
 }
 mkdir -p "$in" "$out" && chmod 0700 "$state"
 delivered=
-[ ! -d "$work/old" ] || { put "$work/old" && rm -rf "$work" && restart; }
+[ ! -d "$attempt/old" ] || { put "$attempt/old" && rm -rf "$attempt" && restart; }
 for d in "$in"/* "$in"/.[!.]* "$in"/..?*; do
 	[ -e "$d" ] || [ -L "$d" ] || continue
 	id=${d##*/}
