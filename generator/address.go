@@ -6,22 +6,13 @@ import (
 	"strings"
 )
 
-// The addresses of a spec go into the server certificate and DOCKER_HOST,
-// so each must mean one host that a client can dial, and mean the same to
-// every parser that reads it: Go's, a resolver's (inet_aton), a URL's.
-var (
-	// RFC 1123 host names, with an optional leading wildcard label.
-	dnsLabelRE = lazyRegexp(`^(\*|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)$`)
-	// A label that an IPv4 parser reads as a number: decimal, or hex after
-	// 0x (WHATWG URL's "ends in a number" rule; inet_aton takes these and
-	// octal, which is written in decimal digits).
-	numericLabelRE = lazyRegexp(`^([0-9]+|0[xX][0-9A-Fa-f]*)$`)
-)
-
 // dialHint is the fix for an address that names no one host.
 const dialHint = "give the address clients reach the host at"
 
-// checkAddresses adds the problems of the IP addresses and DNS names.
+// checkAddresses adds the problems of the IP addresses and DNS names. The
+// addresses of a spec go into the server certificate and DOCKER_HOST, so
+// each must mean one host that a client can dial, and mean the same to
+// every parser that reads it: Go's, a resolver's (inet_aton), a URL's.
 func (s Spec) checkAddresses(es *Errors) {
 	for _, ip := range s.IPs {
 		if msg, hint := ipProblem(ip); msg != "" {
@@ -77,7 +68,7 @@ func dnsProblem(d string) (msg, hint string) {
 	}
 	labels := strings.Split(strings.TrimSuffix(d, "."), ".")
 	for i, l := range labels {
-		if !dnsLabelRE().MatchString(l) || (l == "*" && i != 0) {
+		if !dnsLabel(l) || (l == "*" && i != 0) {
 			return syntax, ""
 		}
 	}
@@ -88,7 +79,7 @@ func dnsProblem(d string) (msg, hint string) {
 	// ending in a number is an IPv4 address to inet_aton (127.1, 0x7f.1,
 	// 2130706433) and to URL parsers (WHATWG "ends in a number"): the
 	// certificate would name something other than what clients dial.
-	if numericLabelRE().MatchString(labels[len(labels)-1]) {
+	if numericLabel(labels[len(labels)-1]) {
 		msg = "ends in a number, so resolvers and URL parsers read it as an IPv4 address"
 		if a, ok := inetAton(strings.TrimSuffix(d, ".")); ok && dialable(a) {
 			return msg, "give it as {ip} " + a.String()

@@ -26,10 +26,6 @@ const (
 	statusHeader = "dockbake-status 1"
 )
 
-// deliveryIDRE is the rule for delivery IDs, which name a directory and a
-// file in the spool. The script removes, unseen, an entry that breaks it.
-var deliveryIDRE = lazyRegexp(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
-
 // Delivery is one set of TLS files for a host. CACert may hold several
 // certificates (the old and the new CA while a CA is replaced): dockerd
 // accepts client certificates of each.
@@ -72,7 +68,7 @@ func (d Delivery) Manifest() []byte {
 // and would otherwise set the directory's times after the manifest, when
 // the apply script may already be removing it.
 func (d Delivery) Archive() ([]byte, error) {
-	if !deliveryIDRE().MatchString(d.ID) {
+	if !deliveryIDWord.match(d.ID) {
 		return nil, fmt.Errorf("delivery ID %q: use 1-64 letters, digits, '.', '_' or '-', not starting with '.'", d.ID)
 	}
 	var b bytes.Buffer

@@ -86,7 +86,7 @@ func ruledName(s string) string {
 	if len(s) > 63 {
 		s = s[:63]
 	}
-	if !nameRE().MatchString(s) {
+	if !nameWord.match(s) {
 		panic("ruledName(" + s + ") breaks the name rule")
 	}
 	return s

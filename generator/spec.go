@@ -3,10 +3,8 @@ package generator
 import (
 	"net"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -57,26 +55,10 @@ func (s Spec) WithDefaults() Spec {
 	return s
 }
 
-var (
-	userRE    = lazyRegexp(`^[a-z_][a-z0-9_-]{0,31}$`)
-	flagRE    = lazyRegexp(`^[a-z][a-z0-9-]*$`)
-	envNameRE = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	// storageDriverRE is a storage driver's name as dockerd's --storage-driver takes it.
-	storageDriverRE = lazyRegexp(`^[a-z0-9][a-z0-9._-]*$`)
-)
-
-// lazyRegexp returns the regular expression expr, compiled on first use:
-// compiling every pattern of the package when it loads would cost each
-// command its time at start-up, also those that match none (env, url).
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
-}
-
-// nameRE is the one rule for machine, CA and user names. A name becomes a
-// directory of the store and lands in YAML and unit-file comments and in
-// shell words, so the spec holds it to the rule itself rather than trust
-// every caller to.
-var nameRE = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+// Names follow one rule, nameWord, for machines, CAs and users. A name
+// becomes a directory of the store and lands in YAML and unit-file
+// comments and in shell words, so the spec holds it to the rule itself
+// rather than trust every caller to.
 
 // CheckName holds a name to the rule every machine, CA and user name
 // follows; field says which it is: FieldName, FieldCA or FieldUser.
@@ -90,7 +72,7 @@ func CheckName(field, name string) error {
 // nameError is CheckName's problem, or nil. A name with ".." would climb
 // out of the store's directories, so it is refused too.
 func nameError(field, name string) *FieldError {
-	if nameRE().MatchString(name) && !strings.Contains(name, "..") {
+	if nameWord.match(name) && !strings.Contains(name, "..") {
 		return nil
 	}
 	msg := "not a valid name"
@@ -139,7 +121,7 @@ func (s Spec) Validate() error {
 	default:
 		es.add(FieldInstall, string(s.Install), "unknown install method", "use one of "+joinNames(InstallNames()))
 	}
-	if s.DockerUser != "" && !userRE().MatchString(s.DockerUser) {
+	if s.DockerUser != "" && !userWord.match(s.DockerUser) {
 		es.add(FieldDockerUser, s.DockerUser, "not a valid user name (lower-case letters, digits, '_' and '-', at most 32)", "")
 	}
 	s.Engine.validate(&es)
@@ -151,7 +133,7 @@ func (e Engine) validate(es *Errors) {
 		name, _, _ := strings.Cut(o, "=")
 		name = strings.TrimLeft(name, "-")
 		switch {
-		case !flagRE().MatchString(name) && name != "H":
+		case !flagWord.match(name) && name != "H":
 			es.add(FieldEngineOpt, o, "not a dockerd flag", "write flag=value without the leading dashes, e.g. log-level=warn")
 		case managedFlags[name] != "":
 			es.add(FieldEngineOpt, o, "dockbake sets this flag itself ("+managedFlags[name]+")", "")
@@ -163,11 +145,11 @@ func (e Engine) validate(es *Errors) {
 		}
 	}
 	for _, v := range e.Env {
-		if k, _, ok := strings.Cut(v, "="); !ok || !envNameRE().MatchString(k) {
+		if k, _, ok := strings.Cut(v, "="); !ok || !envNameWord.match(k) {
 			es.add(FieldEngineEnv, v, "an environment entry is NAME=value with NAME made of letters, digits and '_'", "")
 		}
 	}
-	if e.StorageDriver != "" && !storageDriverRE().MatchString(e.StorageDriver) {
+	if e.StorageDriver != "" && !storageDriverWord.match(e.StorageDriver) {
 		es.add(FieldEngineStorageDriver, e.StorageDriver, "not a storage driver name (e.g. overlay2)", "")
 	}
 	check := func(field string, vals []string) {

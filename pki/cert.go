@@ -182,3 +182,22 @@ func Fingerprint(c *x509.Certificate) string {
 	}
 	return b.String()
 }
+
+// IsFingerprint reports whether s has the form Fingerprint gives: 32
+// pairs of upper-case hex digits, joined by colons.
+func IsFingerprint(s string) bool {
+	if len(s) != 32*3-1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i%3 == 2 {
+			if c != ':' {
+				return false
+			}
+		} else if !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

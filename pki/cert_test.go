@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +210,31 @@ func TestFormatValidity(t *testing.T) {
 		}
 		if back, err := ParseValidity(got); err != nil || back != d {
 			t.Errorf("ParseValidity(%q) = %v, %v; want %v", got, back, err, d)
+		}
+	}
+}
+
+// TestIsFingerprintTakesWhatFingerprintGives: the form Fingerprint gives
+// passes, and each way of breaking it is refused, as the expression of
+// the form, ^[0-9A-F]{2}(:[0-9A-F]{2}){31}$, would.
+func TestIsFingerprintTakesWhatFingerprintGives(t *testing.T) {
+	fp := Fingerprint(mustCA(t, Options{}).Cert)
+	if !IsFingerprint(fp) {
+		t.Fatalf("IsFingerprint(%q) = false", fp)
+	}
+	form := regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`)
+	broken := []string{"", fp[:len(fp)-1], fp + ":", fp + "0", strings.ToLower(fp), strings.ReplaceAll(fp, ":", ""),
+		strings.Replace(fp, ":", "-", 1), "G" + fp[1:], fp[:len(fp)-1] + "\n", " " + fp[1:], fp[:2] + "::" + fp[4:]}
+	for i := range fp {
+		for _, c := range []byte{':', 'g', 'F', '0', 0, 0xff} {
+			b := []byte(fp)
+			b[i] = c
+			broken = append(broken, string(b))
+		}
+	}
+	for _, s := range broken {
+		if got, want := IsFingerprint(s), form.MatchString(s); got != want {
+			t.Errorf("IsFingerprint(%q) = %v, the form says %v", s, got, want)
 		}
 	}
 }

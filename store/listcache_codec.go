@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -107,7 +108,9 @@ func (c *cachedMachine) parsed() (*cachedMachine, error) {
 // changes, so that no verdict of an older dockbake is trusted.
 const listCacheMagic = "dockbake list cache\x00\x01"
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// crcTable is made on first use: making it when the package loads would
+// cost every command its time at start-up, also those that list nothing.
+var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // encodeListCache writes cache as the magic, the machines sorted by name,
 // each its name and its record's length and record, and a CRC-32C of all
@@ -131,7 +134,7 @@ func encodeListCache(cache map[string]*cachedMachine) []byte {
 		b = binary.AppendUvarint(appendString(b, n), uint64(len(raw)))
 		b = append(b, raw...)
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable()))
 }
 
 // appendRecord appends the record of c: its summary and its states.
@@ -181,7 +184,7 @@ func decodeListCache(data []byte) (map[string]*cachedMachine, error) {
 		return nil, errListCache
 	}
 	body := data[:len(data)-4]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+	if crc32.Checksum(body, crcTable()) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
 		return nil, errListCache
 	}
 	r := &reader{b: body[len(listCacheMagic):]}

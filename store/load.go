@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"regexp"
-	"sync"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -118,10 +116,10 @@ func ParseRecord(data []byte) (*Record, error) {
 			return nil, fmt.Errorf("key_type: %w", err)
 		}
 	}
-	if !fingerprintPattern().MatchString(rec.CAFingerprint) {
+	if !pki.IsFingerprint(rec.CAFingerprint) {
 		return nil, fmt.Errorf("ca_fingerprint %q: not a SHA-256 fingerprint", rec.CAFingerprint)
 	}
-	if rec.NextCAFingerprint != "" && !fingerprintPattern().MatchString(rec.NextCAFingerprint) {
+	if rec.NextCAFingerprint != "" && !pki.IsFingerprint(rec.NextCAFingerprint) {
 		return nil, fmt.Errorf("next_ca_fingerprint %q: not a SHA-256 fingerprint", rec.NextCAFingerprint)
 	}
 	if err := rec.Spec.Validate(); err != nil {
@@ -132,9 +130,6 @@ func ParseRecord(data []byte) (*Record, error) {
 	}
 	return &rec, nil
 }
-
-// fingerprintPattern is the form of pki.Fingerprint.
-var fingerprintPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`) })
 
 // snapshot holds a machine's certificates and its server and client keys
 // as they were read with its record. It never holds a CA key.

@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/dockbake/dockbake/generator"
 )
@@ -81,16 +79,13 @@ func renderError(err error) string {
 	return err.Error()
 }
 
-// decimalRE is a port as people write it. The flag package would read
-// 010 as octal 8 and 0x10 as 16; a port means one number here.
-var decimalRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(0|[1-9][0-9]{0,8})$`) })
-
-// decimalPort is the value of --port, read as a decimal number only. Its
-// range is the spec's to check (generator.Spec.Validate).
+// decimalPort is the value of --port, read as a decimal number only
+// (generator.PlainDecimal): the flag package would read 010 as octal 8
+// and 0x10 as 16. Its range is the spec's to check (Spec.Validate).
 type decimalPort struct{ n int }
 
 func (p *decimalPort) Set(s string) error {
-	if !decimalRE().MatchString(s) {
+	if !generator.PlainDecimal(s) {
 		return errors.New("write the port as a decimal number from 1 to 65535, without a sign, a 0x prefix or leading zeros")
 	}
 	p.n, _ = strconv.Atoi(s)

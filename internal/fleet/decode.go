@@ -3,17 +3,19 @@ package fleet
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/internal/settings"
 )
 
 // keyKinds is the kind of value each settings key takes, read from the
-// yaml tags of settings.Settings: the one vocabulary, listed once.
-var keyKinds = func() map[string]reflect.Kind {
+// yaml tags of settings.Settings: the one vocabulary, listed once. It is
+// read on first use, not when the package loads and every command pays.
+var keyKinds = sync.OnceValue(func() map[string]reflect.Kind {
 	kinds := map[string]reflect.Kind{}
 	t := reflect.TypeOf(settings.Settings{})
 	for i := 0; i < t.NumField(); i++ {
@@ -22,7 +24,7 @@ var keyKinds = func() map[string]reflect.Kind {
 		}
 	}
 	return kinds
-}()
+})
 
 // keyNames lists the settings keys, for the hint of an unknown key.
 func keyNames() string {
@@ -33,10 +35,6 @@ func keyNames() string {
 	}
 	return strings.Join(names, ", ")
 }
-
-// decimal is a number as a port is written: no sign, base prefix or
-// leading zero.
-var decimal = regexp.MustCompile(`^(0|[1-9][0-9]{0,8})$`)
 
 // lines says where each key of a settings mapping is: the line of the key
 // and of each element of a list.
@@ -67,7 +65,7 @@ func checkSettings(ps *problems, n *yaml.Node, path string) (lines, *yaml.Node, 
 	good := &yaml.Node{Kind: yaml.MappingNode, Tag: n.Tag, Line: n.Line, Column: n.Column}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], deref(n.Content[i+1])
-		kind, known := keyKinds[k.Value]
+		kind, known := keyKinds()[k.Value]
 		switch {
 		case !known:
 			ps.add(k.Line, path+"."+k.Value, "unknown key: use one of %s", keyNames())
@@ -97,7 +95,7 @@ func checkSettings(ps *problems, n *yaml.Node, path string) (lines, *yaml.Node, 
 func checkValue(ps *problems, v *yaml.Node, path string, kind reflect.Kind) bool {
 	switch kind {
 	case reflect.Int:
-		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || !decimal.MatchString(v.Value) {
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || !generator.PlainDecimal(v.Value) {
 			ps.add(v.Line, path, "is %s: give a decimal number", kindOf(v))
 			return false
 		}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -52,14 +53,15 @@ func Decode(file string, data []byte, toolVersion string) (*Inventory, error) {
 	return inv, nil
 }
 
-// yamlLine finds the line in a message of yaml.v3.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLine finds the line in a message of yaml.v3. It is compiled on
+// first use: only a file that is not YAML needs it.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseRoot parses data and returns its top-level mapping, or nil.
 func parseRoot(ps *problems, data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLine().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			ps.add(line, "", "is not valid YAML: %s", m[2])
 		} else {
