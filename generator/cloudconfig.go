@@ -52,7 +52,12 @@ type yumRepo struct {
 }
 
 // RenderCloudConfig writes the plan as #cloud-config user-data.
-func RenderCloudConfig(p *Plan) ([]byte, error) {
+func RenderCloudConfig(p *Plan) ([]byte, error) { return renderCloudConfig(p, true) }
+
+// renderCloudConfig is RenderCloudConfig, with the content of each file
+// that a literal block carries as it is spliced in when spliced is set
+// (splice.go), or all of it written by yaml.v3.
+func renderCloudConfig(p *Plan, spliced bool) ([]byte, error) {
 	if p.OS.Boot == BootIgnition || len(p.EnableUnits) > 0 {
 		return nil, fmt.Errorf("machine %q: %s boots with Ignition, not cloud-init", p.Machine, p.OS.ID)
 	}
@@ -66,15 +71,30 @@ func RenderCloudConfig(p *Plan) ([]byte, error) {
 	if err := cc.addSteps(p.Steps); err != nil {
 		return nil, fmt.Errorf("machine %q: %w", p.Machine, err)
 	}
+	var blocks [][]byte
 	for _, f := range p.Files {
+		content := text(f.Content)
+		if b := spliceable(spliced, f.Content); b != nil {
+			content = placeholder(len(blocks))
+			blocks = append(blocks, b)
+		}
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{
 			Path: f.Path, Owner: f.Owner,
 			// A quoted octal string: a YAML integer 600 would mean mode 01130.
 			Permissions: fmt.Sprintf("%04o", f.Mode.Perm()),
-			Content:     text(f.Content),
+			Content:     content,
 		})
 	}
 	out, err := encodeYAML(p, "#cloud-config\n", "user-data", cc)
+	if err == nil && len(blocks) > 0 {
+		if whole, ok := splice(out, blocks); ok {
+			return whole, nil
+		}
+		for i, f := range p.Files {
+			cc.WriteFiles[i].Content = text(f.Content)
+		}
+		out, err = encodeYAML(p, "#cloud-config\n", "user-data", cc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encoding cloud-config: %w", err)
 	}

@@ -19,15 +19,20 @@ func encodeYAML(p *Plan, magic, medium string, v any) ([]byte, error) {
 	b.WriteString(magic)
 	fmt.Fprintf(&b, "# dockbake machine %s: Docker with mutual TLS on %s\n", p.Machine, p.URL)
 	fmt.Fprintf(&b, "# This %s carries the host's private TLS key: treat it as a secret.\n", medium)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
+	if err := encodeYAMLTo(&b, v); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// encodeYAMLTo writes v to b as YAML with two-space indentation.
+func encodeYAMLTo(b *bytes.Buffer, v any) error {
+	enc := yaml.NewEncoder(b)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 // text is a string that YAML must carry exactly: a file's content. yaml.v3
@@ -73,7 +78,7 @@ func literalSafe(s string) bool {
 // carries such text byte for byte, and where yaml.v3 chooses double quotes
 // instead (for a tab) those do too. Scripts and PEM blocks are such text.
 // FuzzPlainLines holds this against the round trip.
-func plainLines(s string) bool {
+func plainLines[T string | []byte](s T) bool {
 	if len(s) < 2 || s[len(s)-1] != '\n' || s[len(s)-2] == '\n' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
 		return false
 	}
