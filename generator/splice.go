@@ -11,8 +11,8 @@ import (
 
 // Most of a cloud-config is the text of its files (scripts, units, PEM
 // blocks), and yaml.v3 analysing each of them byte by byte was a fifth of
-// a fleet apply's time. Text of plain lines without tabs goes into a
-// literal block as it is, one indentation before each line, so
+// a fleet apply's time. Text of plain lines goes into a literal block as
+// it is, one indentation before each line, so
 // RenderCloudConfig has yaml.v3 write the document around a short
 // placeholder for each such file and then splices the block in. The
 // output is byte for byte what yaml.v3 writes for the whole document
@@ -46,12 +46,12 @@ var blockIndent = sync.OnceValue(func() string {
 })
 
 // literalBlock is what yaml.v3 writes after "content:" for t when t is
-// plain lines (plainLines) without a tab, which yaml.v3 would quote: " |",
-// a line break, then each line of t with the block's indentation before
-// it, but for empty lines. For other text it is nil.
+// plain lines (plainLines): " |", a line break, then each line of t with
+// the block's indentation before it, but for empty lines. For other text
+// it is nil.
 func literalBlock(t []byte) []byte {
 	indent := blockIndent()
-	if indent == "" || !plainLines(t) || bytes.IndexByte(t, '\t') >= 0 {
+	if indent == "" || !plainLines(t) {
 		return nil
 	}
 	b := make([]byte, 0, len(" |\n")+len(t)+bytes.Count(t, []byte("\n"))*len(indent))

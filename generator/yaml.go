@@ -74,10 +74,11 @@ func literalSafe(s string) bool {
 // plainLines reports whether s is lines of printable ASCII and tabs, each
 // ended by a line break, none ending in a space or a tab, the first and
 // the last not empty, the first beginning with neither (a block's
-// indentation is read from it): a literal block with the default chomping
-// carries such text byte for byte, and where yaml.v3 chooses double quotes
-// instead (for a tab) those do too. Scripts and PEM blocks are such text.
-// FuzzPlainLines holds this against the round trip.
+// indentation is read from it): yaml.v3 writes such text as a literal
+// block with the default chomping, tabs included, which carries it byte
+// for byte. Scripts and PEM blocks are such text. FuzzPlainLines holds
+// this against the round trip, FuzzSplicedContent against yaml.v3's
+// output (splice.go).
 func plainLines[T string | []byte](s T) bool {
 	if len(s) < 2 || s[len(s)-1] != '\n' || s[len(s)-2] == '\n' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
 		return false
