@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Checked is one machine as CheckAll found it: what Check returns for it.
@@ -39,22 +40,31 @@ func (s *Store) CheckAll() ([]Checked, error) {
 // onEveryCPU calls f for 0 to n-1, on as many goroutines as there are
 // CPUs, each with its own oneRead of the store.
 func (s *Store) onEveryCPU(n int, f func(w *Store, i int)) {
-	next := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), n) {
 		w := s.oneRead()
 		wg.Go(func() {
-			for i := range next {
-				f(w, i)
+			for {
+				hi := int(next.Add(cpuChunk))
+				lo := hi - cpuChunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(hi, n); i++ {
+					f(w, i)
+				}
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }
+
+// cpuChunk is how many machines a goroutine of onEveryCPU takes at a
+// time: a handful, so that no goroutine waits long for the others at
+// the end, and so few hand-overs that they cost nothing beside a
+// machine's system calls.
+const cpuChunk = 8
 
 // found drops from a listing the machines that were not there (a name
 // whose directories are neither a record nor a machine's) and returns the

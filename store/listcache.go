@@ -81,7 +81,7 @@ func (s *Store) List(recheck bool) ([]Listed, error) {
 // error, and keeps what this List found for the next.
 func (s *Store) listed(out []Listed, errs []error, fresh []*cachedMachine, old map[string]*cachedMachine) ([]Listed, error) {
 	kept := out[:0]
-	next := map[string]*cachedMachine{}
+	next := make(map[string]*cachedMachine, len(out))
 	for i, l := range out {
 		switch err := errs[i]; {
 		case errors.Is(err, ErrNotFound):

@@ -77,7 +77,7 @@ func listMachines(c *cli.Context, p *proc) ([]listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := []listing{}
+	rows := make([]listing, 0, len(listed))
 	fleet := c.String("fleet")
 	for _, l := range listed {
 		if fleet != "" && l.Fleet != fleet {
