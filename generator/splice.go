@@ -12,13 +12,13 @@ import (
 // Most of a cloud-config is the text of its files (scripts, units, PEM
 // blocks), and yaml.v3 analysing each of them byte by byte was a fifth of
 // a fleet apply's time. Text of plain lines goes into a literal block as
-// it is, one indentation before each line, so
-// RenderCloudConfig has yaml.v3 write the document around a short
-// placeholder for each such file and then splices the block in. The
-// output is byte for byte what yaml.v3 writes for the whole document
-// (TestSplicedCloudConfig, FuzzSplicedContent): a file's content is the
-// last key of its entry, at the same column in every entry, and the
-// block's indentation is read from yaml.v3 itself (blockIndent).
+// it is, an indentation before each line, so RenderCloudConfig has
+// yaml.v3 write the document around a short placeholder for each such
+// file and then splices the block in. The output is byte for byte what
+// yaml.v3 writes for the whole document (TestSplicedCloudConfig,
+// FuzzSplicedContent): a file's content is the last key of its entry, at
+// the same column in every entry, and the block's indentation is read
+// from yaml.v3 itself (blockIndent).
 
 // spliceToken opens every placeholder: random per process, so that no
 // value of a document holds it but by design, and splice checks that.

@@ -2,13 +2,13 @@ package generator
 
 // A word is the rule of a name, label or number that is one run of ASCII
 // characters of a few classes: the first from first, the others from
-// rest, the last of two or more also from last (when set), and from min
-// to max of them (max 0: no bound). It decides what the anchored regular
+// rest, the last of two or more also from last (when set), and one to
+// max of them (max 0: no bound). It decides what the anchored regular
 // expression of the same classes would, without the compiling of one that
 // costs a command its start-up (env and url check a machine's name first).
 type word struct {
 	first, rest, last charSet
-	min, max          int
+	max               int
 }
 
 // charSet is a set of ASCII characters.
@@ -34,7 +34,7 @@ func chars(spec string) charSet {
 func (s charSet) has(c byte) bool { return c < 128 && s.bits[c/64]&(1<<(c%64)) != 0 }
 
 func (w word) match(s string) bool {
-	if len(s) < max(w.min, 1) || (w.max > 0 && len(s) > w.max) || !w.first.has(s[0]) {
+	if len(s) == 0 || (w.max > 0 && len(s) > w.max) || !w.first.has(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
