@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,25 @@ func spliceSpecs(t *testing.T) []Spec {
 	return specs
 }
 
+// spliceMatches fails t unless p's cloud-config with the blocks spliced
+// in is byte for byte what yaml.v3 writes for the whole document, and
+// returns that.
+func spliceMatches(t testing.TB, p *Plan, what string) []byte {
+	t.Helper()
+	want, err := renderCloudConfig(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := renderCloudConfig(p, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: the spliced cloud-config differs from yaml.v3's:\n--- spliced\n%s\n--- yaml.v3\n%s", what, got, want)
+	}
+	return want
+}
+
 // TestSplicedCloudConfig: every plan's cloud-config, with the blocks
 // spliced in, is byte for byte what yaml.v3 writes for the whole
 // document; and the PEM blocks and scripts were spliced.
@@ -37,17 +57,7 @@ func TestSplicedCloudConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := renderCloudConfig(p, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := renderCloudConfig(p, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("%s %s: the spliced cloud-config differs from yaml.v3's:\n--- spliced\n%s\n--- yaml.v3\n%s", spec.OS, spec.Install, got, want)
-		}
+		spliceMatches(t, p, spec.OS+" "+string(spec.Install))
 		for _, f := range p.Files {
 			if literalBlock(f.Content) == nil {
 				t.Errorf("%s: %s is not spliced", spec.OS, f.Path)
@@ -73,17 +83,10 @@ func FuzzSplicedContent(f *testing.F) {
 			{Path: path, Mode: 0o644, Owner: "root:root", Content: []byte(content)},
 			{Path: "/etc/y", Mode: 0o644, Owner: "root:root", Content: []byte(content)},
 		}}
-		want, err := renderCloudConfig(p, false)
-		if err != nil {
-			return
+		if _, err := renderCloudConfig(p, false); err != nil {
+			return // yaml.v3 refuses the text or the path, and so does the splice
 		}
-		got, err := renderCloudConfig(p, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("content %q: the spliced cloud-config differs from yaml.v3's:\n--- spliced\n%s\n--- yaml.v3\n%s", content, got, want)
-		}
+		spliceMatches(t, p, fmt.Sprintf("content %q", content))
 	})
 }
 
@@ -99,17 +102,7 @@ func TestSpliceFallsBackOnItsToken(t *testing.T) {
 		{Path: "/etc/a", Mode: 0o644, Owner: "root:root", Content: []byte("caf\xc3\xa9\ncontent: " + spliceToken() + "1\n")},
 		{Path: "/etc/b", Mode: 0o755, Owner: "root:root", Content: script},
 	}}
-	want, err := renderCloudConfig(p, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := renderCloudConfig(p, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("the spliced cloud-config differs from yaml.v3's:\n--- spliced\n%s\n--- yaml.v3\n%s", got, want)
-	}
+	want := spliceMatches(t, p, "a value with the token")
 	if strings.Count(string(want), spliceToken()) != 2 {
 		t.Fatalf("the values' tokens are not in the output:\n%s", want)
 	}
