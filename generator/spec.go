@@ -55,13 +55,11 @@ func (s Spec) WithDefaults() Spec {
 	return s
 }
 
-// Names follow one rule, nameWord, for machines, CAs and users. A name
-// becomes a directory of the store and lands in YAML and unit-file
-// comments and in shell words, so the spec holds it to the rule itself
-// rather than trust every caller to.
-
 // CheckName holds a name to the rule every machine, CA and user name
-// follows; field says which it is: FieldName, FieldCA or FieldUser.
+// follows (nameWord); field says which it is: FieldName, FieldCA or
+// FieldUser. A name becomes a directory of the store and lands in YAML and
+// unit-file comments and in shell words, so the spec holds it to the rule
+// itself rather than trust every caller to.
 func CheckName(field, name string) error {
 	if e := nameError(field, name); e != nil {
 		return e
