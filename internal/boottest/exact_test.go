@@ -170,7 +170,12 @@ func (p *probeGuest) started(t *testing.T, name string) (argv, env []string) {
 }
 
 // journal is the unit's journal, with systemd's complaints about its files.
+// journalctl --sync first: the child that failed to exec logged why over
+// journald's socket before it exited, and journald may not have stored it
+// yet when systemd reports the failure (seen under load); --sync returns
+// once every message sent before it is stored.
 func (p *probeGuest) journal(name string) string {
+	p.guest.Run(p.ctx, "journalctl", "--sync")
 	out, _ := p.guest.Run(p.ctx, "journalctl", "-b", "--no-pager", "-o", "cat", "-u", "probe-"+name+".service")
 	return out
 }
