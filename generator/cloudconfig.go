@@ -74,9 +74,13 @@ func renderCloudConfig(p *Plan, spliced bool) ([]byte, error) {
 	var blocks [][]byte
 	for _, f := range p.Files {
 		content := text(f.Content)
-		if b := spliceable(spliced, f.Content); b != nil {
+		var block []byte
+		if spliced {
+			block = literalBlock(f.Content)
+		}
+		if block != nil {
 			content = placeholder(len(blocks))
-			blocks = append(blocks, b)
+			blocks = append(blocks, block)
 		}
 		cc.WriteFiles = append(cc.WriteFiles, writeFile{
 			Path: f.Path, Owner: f.Owner,

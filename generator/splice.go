@@ -67,14 +67,6 @@ func literalBlock(t []byte) []byte {
 	return b
 }
 
-// spliceable is literalBlock(t) if spliced is set, else nil.
-func spliceable(spliced bool, t []byte) []byte {
-	if !spliced {
-		return nil
-	}
-	return literalBlock(t)
-}
-
 // splice replaces the placeholders of out, in order, each written as a
 // plain scalar after "content:", by the blocks they stand for. It
 // reports false, and out is to be written again without placeholders,

@@ -45,31 +45,31 @@ func (w word) match(s string) bool {
 	return len(s) == 1 || w.last == (charSet{}) || w.last.has(s[len(s)-1])
 }
 
+// The classes the rules are made of, beside alnum (envquote.go).
 const (
 	lower  = "a-z"
 	upper  = "A-Z"
 	digits = "0-9"
-	alnums = upper + lower + digits
 )
 
 var (
 	// nameWord is the one rule for machine, CA and user names.
-	nameWord = word{first: chars(alnums), rest: chars(alnums + "._-"), max: 63}
+	nameWord = word{first: chars(alnum), rest: chars(alnum + "._-"), max: 63}
 	// userWord is a Unix user name as useradd takes it.
 	userWord = word{first: chars(lower + "_"), rest: chars(lower + digits + "_-"), max: 32}
 	// flagWord is a dockerd flag's name, without its dashes.
 	flagWord = word{first: chars(lower), rest: chars(lower + digits + "-")}
 	// envNameWord is an environment variable's name.
-	envNameWord = word{first: chars(upper + lower + "_"), rest: chars(alnums + "_")}
+	envNameWord = word{first: chars(upper + lower + "_"), rest: chars(alnum + "_")}
 	// storageDriverWord is a storage driver's name as dockerd's
 	// --storage-driver takes it.
 	storageDriverWord = word{first: chars(lower + digits), rest: chars(lower + digits + "._-")}
 	// deliveryIDWord is the rule for delivery IDs, which name a directory
 	// and a file in the spool. The script removes, unseen, an entry that
 	// breaks it.
-	deliveryIDWord = word{first: chars(alnums + "_-"), rest: chars(alnums + "._-"), max: 64}
+	deliveryIDWord = word{first: chars(alnum + "_-"), rest: chars(alnum + "._-"), max: 64}
 	// dnsLabelWord is a label of an RFC 1123 host name.
-	dnsLabelWord = word{first: chars(alnums), rest: chars(alnums + "-"), last: chars(alnums), max: 63}
+	dnsLabelWord = word{first: chars(alnum), rest: chars(alnum + "-"), last: chars(alnum), max: 63}
 	// decimalWord is a number of up to nine digits with no leading zero.
 	decimalWord = word{first: chars("1-9"), rest: chars(digits), max: 9}
 	digitsWord  = word{first: chars(digits), rest: chars(digits)}
