@@ -4,14 +4,173 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
+	"io/fs"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/coreos/butane/config/common"
+	fcos1_6 "github.com/coreos/butane/config/fcos/v1_6"
+	flatcar1_1 "github.com/coreos/butane/config/flatcar/v1_1"
 	"github.com/vincent-petithory/dataurl"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dockbake/dockbake/generator"
 )
+
+// butaneSpec names a Butane spec by the header of a config.
+type butaneSpec struct {
+	Variant string `yaml:"variant"`
+	Version string `yaml:"version"`
+}
+
+// butaneTranslators are Butane's translators of the variants and versions
+// the OS table writes: Butane is the proof of RenderIgnition.
+var butaneTranslators = map[butaneSpec]func([]byte) ([]byte, string, error){
+	{Variant: "fcos", Version: "1.6.0"}:    reporting(fcos1_6.ToIgn3_5Bytes),
+	{Variant: "flatcar", Version: "1.1.0"}: reporting(flatcar1_1.ToIgn3_4Bytes),
+}
+
+// reporting gives a translator's report as the text it prints: one line
+// for each entry, so nothing when it has none.
+func reporting[R fmt.Stringer](translate func([]byte, common.TranslateBytesOptions) ([]byte, R, error)) func([]byte) ([]byte, string, error) {
+	return func(bu []byte) ([]byte, string, error) {
+		ign, rep, err := translate(bu, common.TranslateBytesOptions{})
+		return ign, strings.TrimSpace(rep.String()), err
+	}
+}
+
+// translateButane translates a Butane config strictly, with the translator
+// its header names: every entry of Butane's report is an error, warnings
+// included, as `butane --strict` does, but for the lines of allowed.
+func translateButane(bu []byte, allowed ...error) ([]byte, error) {
+	var head butaneSpec
+	if err := yaml.Unmarshal(bu, &head); err != nil {
+		return nil, fmt.Errorf("translating Butane config: %w", err)
+	}
+	translate, ok := butaneTranslators[head]
+	if !ok {
+		return nil, fmt.Errorf("translating Butane config: variant %q version %q: no translator here", head.Variant, head.Version)
+	}
+	ign, report, err := translate(bu)
+	if err != nil {
+		return nil, fmt.Errorf("translating Butane config: %w", err)
+	}
+	for _, line := range strings.Split(report, "\n") {
+		if line != "" && !slices.ContainsFunc(allowed, func(a error) bool { return strings.HasSuffix(line, ": "+a.Error()) }) {
+			return nil, fmt.Errorf("translating Butane config (strict):\n%s", report)
+		}
+	}
+	return append(ign, '\n'), nil
+}
+
+// ignitionOSes are the OSes that boot with Ignition.
+func ignitionOSes() []generator.OS {
+	var oses []generator.OS
+	for _, id := range generator.OSNames() {
+		if o, _ := generator.LookupOS(id); o.Boot == generator.BootIgnition {
+			oses = append(oses, o)
+		}
+	}
+	return oses
+}
+
+// sameAsButane fails t unless RenderIgnition says p byte for byte as
+// Butane's strict translation of RenderButane's config does, with the
+// report's allowed entries.
+func sameAsButane(t *testing.T, p *generator.Plan, allowed ...error) {
+	t.Helper()
+	bu, err := generator.RenderButane(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := translateButane(bu, allowed...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, bu)
+	}
+	got, err := generator.RenderIgnition(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("RenderIgnition differs from Butane's translation:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestIgnitionIsButanesTranslation renders machines of every Ignition OS,
+// with the engine settings that change its files, and holds each to
+// Butane's translation of the same plan.
+func TestIgnitionIsButanesTranslation(t *testing.T) {
+	edits := map[string]func(*generator.Spec){
+		"defaults": func(*generator.Spec) {},
+		"engine settings": func(s *generator.Spec) {
+			s.Engine.Opts = []string{"--debug", "--default-ulimit=nofile=1024:2048"}
+			s.Engine.Env = []string{"HTTP_PROXY=http://proxy.example.com:3128", "NO_PROXY=a b,<c>&'d'"}
+			s.Engine.RegistryMirrors = []string{"https://mirror.example.com"}
+			s.Engine.StorageDriver = "overlay2"
+			s.Port = 12376
+		},
+		"ipv6 and no DNS name": func(s *generator.Spec) {
+			s.IPs, s.DNSNames = []string{"2001:db8::10"}, nil
+		},
+	}
+	for _, o := range ignitionOSes() {
+		for name, edit := range edits {
+			t.Run(o.ID+"/"+name, func(t *testing.T) {
+				spec := formatCase{os: o.ID}.spec()
+				edit(&spec)
+				p, err := generator.BuildPlan(spec, generator.FixtureCerts(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameAsButane(t, p)
+			})
+		}
+	}
+}
+
+// FuzzIgnitionIsButanes holds RenderIgnition to Butane for any content,
+// mode, owner and unit: each of Butane's three data URLs, and the ties
+// between them, comes out of some content.
+func FuzzIgnitionIsButanes(f *testing.F) {
+	for _, seed := range []string{"", "a", "plain text\n", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		"\x00\x01\x02", "%%%%", strings.Repeat("compress me ", 40), "émoji 🐳 <&>'\"", "\u2028\r\n\t"} {
+		f.Add([]byte(seed), uint16(0o644), "", false)
+	}
+	// 44 to 47 a's: gzipped is shorter than escaped, but by no more than
+	// the four characters of "gzip", so escaped wins.
+	for n := 44; n <= 47; n++ {
+		f.Add([]byte(strings.Repeat("a", n)), uint16(0o644), "", false)
+	}
+	f.Add([]byte("key"), uint16(0o600), "core", true)
+	f.Add([]byte("x"), uint16(0o4755), "dockbake:docker", false)
+	oses := ignitionOSes()
+	f.Fuzz(func(t *testing.T, content []byte, mode uint16, owner string, fcos bool) {
+		if !utf8.Valid(content) || !utf8.ValidString(owner) || strings.ContainsAny(owner, "\x00") {
+			t.Skip("a Butane config is YAML: text only")
+		}
+		user, group, _ := strings.Cut(owner, ":")
+		if user == "" || group == "" {
+			owner = "root:root"
+		}
+		o := oses[0]
+		if fcos {
+			o = oses[len(oses)-1]
+		}
+		p := &generator.Plan{Machine: "m", OS: o, EnableUnits: []string{"docker.service", generator.ApplyPathUnit},
+			Files: []generator.File{
+				{Path: "/etc/fuzz", Mode: fs.FileMode(mode), Owner: owner, Content: content},
+				{Path: "/etc/docker/ca.pem", Mode: 0o644, Owner: "root:root", Content: []byte("ca\n")},
+			}}
+		// Butane warns about a mode that would be typical if it were
+		// read as octal digits (0670 is 440): the plans write typical
+		// modes; the fuzzer, any.
+		sameAsButane(t, p, common.ErrDecimalMode)
+	})
+}
 
 // ignitionConfig is the part of Ignition's schema the tests read.
 type ignitionConfig struct {
@@ -99,8 +258,9 @@ func TestIgnitionTranslation(t *testing.T) {
 	}
 }
 
-// TestButaneStrict shows that a Butane warning is an error here, as with
-// butane --strict, and that the report names the place, not the content.
+// TestButaneStrict shows that the proof is strict: a Butane warning is an
+// error, as with butane --strict, and the report names the place, not the
+// content.
 func TestButaneStrict(t *testing.T) {
 	for _, tc := range []struct{ name, config, want string }{
 		{"decimal mode", "variant: fcos\nversion: 1.6.0\nstorage:\n  files:\n    - path: /etc/docker/server-key.pem\n      mode: 600\n      contents:\n        inline: SECRET\n", "octal"},
@@ -108,7 +268,7 @@ func TestButaneStrict(t *testing.T) {
 		{"string mode", "variant: fcos\nversion: 1.6.0\nstorage:\n  files:\n    - path: /etc/x\n      mode: \"0600\"\n", "translating"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := generator.TranslateButane([]byte(tc.config))
+			_, err := translateButane([]byte(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
 			}
@@ -163,28 +323,32 @@ func TestIgnitionOSRefusals(t *testing.T) {
 	}
 }
 
-// TestButaneTranslators shows that every Ignition OS's Butane version
-// translates, and that one dockbake does not write is refused by name.
+// TestButaneTranslators shows that the proof has a translator for every
+// Ignition OS's Butane version, and that the OS table's Ignition version
+// is the one Butane translates it to.
 func TestButaneTranslators(t *testing.T) {
-	for _, id := range generator.OSNames() {
-		o, _ := generator.LookupOS(id)
-		if o.Butane.Variant == "" {
-			continue
-		}
-		t.Run(id, func(t *testing.T) {
-			bu := "variant: " + o.Butane.Variant + "\nversion: " + o.Butane.Version + "\n"
-			ign, err := generator.TranslateButane([]byte(bu))
+	oses := ignitionOSes()
+	if len(oses) == 0 {
+		t.Fatal("no OS boots with Ignition")
+	}
+	var specs []butaneSpec
+	for _, o := range oses {
+		t.Run(o.ID, func(t *testing.T) {
+			specs = append(specs, butaneSpec{o.Butane.Variant, o.Butane.Version})
+			ign, err := translateButane([]byte("variant: " + o.Butane.Variant + "\nversion: " + o.Butane.Version + "\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var cfg ignitionConfig
-			if err := json.Unmarshal(ign, &cfg); err != nil || cfg.Ignition.Version == "" {
-				t.Errorf("not an Ignition config (%v): %s", err, ign)
+			if err := json.Unmarshal(ign, &cfg); err != nil || cfg.Ignition.Version != o.Butane.Ignition {
+				t.Errorf("Butane %s %s translates to Ignition %q (%v), the OS table says %q",
+					o.Butane.Variant, o.Butane.Version, cfg.Ignition.Version, err, o.Butane.Ignition)
 			}
 		})
 	}
-	_, err := generator.TranslateButane([]byte("variant: fcos\nversion: 1.5.0\n"))
-	if err == nil || !strings.Contains(err.Error(), `"1.5.0"`) || !strings.Contains(err.Error(), "fcos 1.6.0") {
-		t.Errorf("err = %v, want one naming version 1.5.0 and what dockbake writes", err)
+	for s := range butaneTranslators {
+		if !slices.Contains(specs, s) {
+			t.Errorf("translator for %s %s, which no OS writes", s.Variant, s.Version)
+		}
 	}
 }

@@ -44,7 +44,7 @@ type Boot string
 // The first-boot agents.
 const (
 	BootCloudInit Boot = "cloud-init" // #cloud-config, MIME multipart, shell scripts
-	BootIgnition  Boot = "ignition"   // Ignition JSON, written from Butane
+	BootIgnition  Boot = "ignition"   // Ignition JSON, as Butane translates it
 )
 
 // title names the agent in messages.
@@ -55,10 +55,12 @@ func (b Boot) title() string {
 	return string(b)
 }
 
-// ButaneVersion names a Butane spec: variant and version.
+// ButaneVersion names a Butane spec, variant and version, and the version
+// of Ignition's spec that Butane translates it to.
 type ButaneVersion struct {
-	Variant string // "fcos" or "flatcar"
-	Version string // e.g. "1.6.0"
+	Variant  string // "fcos" or "flatcar"
+	Version  string // e.g. "1.6.0"
+	Ignition string // e.g. "3.5.0"
 }
 
 // The package heads of the daemon command line. Debian's docker.io has
@@ -125,9 +127,9 @@ var osTable = []OS{
 	// Docker is in these images; Ignition writes the files before systemd
 	// loads any unit.
 	{ID: "flatcar", Family: FamilyImage, Boot: BootIgnition, Installs: imageOnly,
-		Butane: ButaneVersion{Variant: "flatcar", Version: "1.1.0"}},
+		Butane: ButaneVersion{Variant: "flatcar", Version: "1.1.0", Ignition: "3.4.0"}},
 	{ID: "fedora-coreos", Family: FamilyImage, Boot: BootIgnition, Package: "moby-engine", Installs: imageOnly,
-		Butane: ButaneVersion{Variant: "fcos", Version: "1.6.0"}, daemon: mobyEngine},
+		Butane: ButaneVersion{Variant: "fcos", Version: "1.6.0", Ignition: "3.5.0"}, daemon: mobyEngine},
 }
 
 // DefaultOS is the OS of a machine when none is given.
