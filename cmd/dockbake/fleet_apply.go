@@ -22,11 +22,20 @@ func fleetApply(c *cli.Context, p *proc) error {
 	}
 	o := fleetOptions(c)
 	if o.Prune && !c.Bool("force") {
-		if err := confirmPrune(p, s, inv, o); err != nil {
+		// The question is asked without the store's lock, which a prompt
+		// would hold for as long as it waits; Apply plans again under the
+		// lock and removes nothing that was not in the question.
+		agreed, err := confirmPrune(p, s, inv, o)
+		if err != nil {
 			return err
 		}
+		o.Removable = func(name string) bool { return agreed[name] }
 	}
 	plan, err := fleet.Apply(s, inv, o)
+	var unconfirmed *fleet.UnconfirmedError
+	if errors.As(err, &unconfirmed) {
+		return withHint(err, "run the command again to be asked about them")
+	}
 	if err != nil {
 		return storeError(s, inv.Name, fleetError(err))
 	}
@@ -52,25 +61,27 @@ func written(st fleet.Step) string {
 	return " -> " + st.Output
 }
 
-// confirmPrune asks before machines are removed; with none to remove it
-// asks nothing.
-func confirmPrune(p *proc, s fleet.Reader, inv *fleet.Inventory, o fleet.Options) error {
+// confirmPrune asks before machines are removed, and gives the machines
+// agreed to; with none to remove it asks nothing.
+func confirmPrune(p *proc, s fleet.Reader, inv *fleet.Inventory, o fleet.Options) (map[string]bool, error) {
 	plan, err := fleet.MakePlan(s, inv, o)
 	if err != nil {
-		return fleetError(err)
+		return nil, fleetError(err)
 	}
+	agreed := map[string]bool{}
 	var gone []string
 	for _, st := range plan.Steps {
 		if st.Action == fleet.Remove {
 			gone = append(gone, st.Name)
+			agreed[st.Name] = true
 		}
 	}
 	if len(gone) == 0 {
-		return nil
+		return agreed, nil
 	}
 	q := fmt.Sprintf("Remove %d machines of fleet %s and their keys (%s)? Clients lose access to them. (y/N) ", len(gone), plan.Fleet, strings.Join(gone, ", "))
 	if !confirm(p, q) {
-		return withHint(errors.New("nothing was changed"), "answer y, or add --force")
+		return nil, withHint(errors.New("nothing was changed"), "answer y, or add --force")
 	}
-	return nil
+	return agreed, nil
 }

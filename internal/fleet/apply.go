@@ -30,6 +30,9 @@ func Apply(s *store.Store, inv *Inventory, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkRemovals(o); err != nil {
+		return nil, err
+	}
 	if !p.Changed() {
 		return p, p.writeManifest()
 	}
@@ -51,6 +54,23 @@ func Apply(s *store.Store, inv *Inventory, o Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, a.finish()
+}
+
+// checkRemovals refuses a plan that removes a machine o does not let it.
+func (p *Plan) checkRemovals(o Options) error {
+	if o.Removable == nil {
+		return nil
+	}
+	var extra []string
+	for _, st := range p.Steps {
+		if st.Action == Remove && !o.Removable(st.Name) {
+			extra = append(extra, st.Name)
+		}
+	}
+	if len(extra) > 0 {
+		return &UnconfirmedError{Fleet: p.Fleet, Names: extra}
+	}
+	return nil
 }
 
 // applier stages a plan's changes in a batch and their user-data in

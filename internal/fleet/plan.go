@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/store"
@@ -90,6 +91,24 @@ type Options struct {
 	OutputDir string
 	// Prune removes machines of the fleet the file no longer lists.
 	Prune bool
+	// Removable, when set, says which machines the user agreed to remove,
+	// asked from a plan made before the store was locked. Apply plans
+	// again under the lock, and refuses a plan that removes any other
+	// machine (an *UnconfirmedError), changing nothing. Unset: every
+	// removal of the plan (--force).
+	Removable func(name string) bool
+}
+
+// UnconfirmedError is a plan, made under the store's lock, that removes
+// machines the user was not asked about: the fleet changed in between.
+type UnconfirmedError struct {
+	Fleet string
+	Names []string
+}
+
+func (e *UnconfirmedError) Error() string {
+	return fmt.Sprintf("fleet %s changed since the question: %d more machines to remove (%s); nothing was changed",
+		e.Fleet, len(e.Names), strings.Join(e.Names, ", "))
 }
 
 func (o Options) dir() string {
