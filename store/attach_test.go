@@ -190,7 +190,10 @@ func TestDeliveryLockDiesWithItsHolder(t *testing.T) {
 	bin := testenv.LookPath(t, "flock", "apt-get install util-linux")
 	s := testStore(t)
 	path := filepath.Join(s.Root, ".attach-web1")
-	holder := exec.Command(bin, "--nonblock", "--close", path, "sleep", "60") // --close: only flock(1) holds it
+	// --close: only flock(1) holds it. It waits for the lock rather than
+	// give up (--nonblock did): the loop below takes and drops it while
+	// flock(1) starts, and flock(1) coming then would exit, never holding it.
+	holder := exec.Command(bin, "--timeout", "30", "--close", path, "sleep", "60")
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
