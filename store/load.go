@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -77,9 +78,50 @@ func (s *Store) readRecord(name, dir string) (*Record, error) {
 		err = fmt.Errorf("the record names machine %q", rec.Name)
 	}
 	if err != nil {
-		return nil, &CorruptError{Path: path, Err: err}
+		return nil, &CorruptError{Path: path, Err: unknownToUs(data, err)}
 	}
 	return rec, nil
+}
+
+// UnknownRecordError is a record with a version or a field that this
+// dockbake does not know: most likely a newer dockbake wrote it, which
+// its ToolVersion names, and then it is no damage at all. It is still
+// refused, read and written alike: a field we do not know is a field we
+// would drop.
+type UnknownRecordError struct {
+	// ToolVersion is the version of dockbake the record says wrote it.
+	ToolVersion string
+	// What is what is not known: `field "x"` or `version 2`.
+	What string
+}
+
+func (e *UnknownRecordError) Error() string {
+	by := "an unknown dockbake"
+	if e.ToolVersion != "" {
+		by = "dockbake " + e.ToolVersion
+	}
+	return fmt.Sprintf("%s is not known to this dockbake (%s wrote the record)", e.What, by)
+}
+
+// unknownToUs makes an UnknownRecordError of err, ParseRecord's, when it
+// is a record version above ours or a field we do not know; other errors
+// it returns as they are. encoding/json says an unknown field only in
+// its message (TestUnknownRecordFields holds the form).
+func unknownToUs(data []byte, err error) error {
+	var head struct {
+		Version     int    `json:"version"`
+		ToolVersion string `json:"tool_version"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return err
+	}
+	if head.Version > RecordVersion {
+		return &UnknownRecordError{ToolVersion: head.ToolVersion, What: fmt.Sprintf("version %d", head.Version)}
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return &UnknownRecordError{ToolVersion: head.ToolVersion, What: "field " + field}
+	}
+	return err
 }
 
 // ParseRecord decodes machine.json strictly and checks it: its version, its
@@ -166,6 +208,10 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
+	var unknown *UnknownRecordError
+	if errors.As(e.Err, &unknown) {
+		return fmt.Sprintf("store file %s: %v", e.Path, e.Err)
+	}
 	return fmt.Sprintf("store file %s is damaged: %v", e.Path, e.Err)
 }
 

@@ -18,7 +18,7 @@ import (
 // but its Problems, each naming a file of the store.
 type listing struct {
 	Name string `json:"name"`
-	// Status is ok, expires soon, expired or damaged.
+	// Status is ok, expires soon, expired, damaged or other version.
 	Status    string     `json:"status"`
 	URL       string     `json:"url,omitempty"`
 	Attached  bool       `json:"attached"`
@@ -29,6 +29,9 @@ type listing struct {
 	DaysLeft  *int       `json:"days_left,omitempty"`
 	ClientDir string     `json:"client_dir,omitempty"`
 	Problems  []string   `json:"problems,omitempty"`
+	// writtenBy is the dockbake that wrote a record this one cannot read
+	// (statusOtherVersion).
+	writtenBy string
 }
 
 // The statuses of a machine in `dockbake ls`.
@@ -37,6 +40,9 @@ const (
 	statusSoon    = "expires soon"
 	statusExpired = "expired"
 	statusDamaged = "damaged"
+	// statusOtherVersion: the record has a field or a version this
+	// dockbake does not know, and another version of dockbake wrote it.
+	statusOtherVersion = "other version"
 )
 
 func lsCommand(p *proc) *cli.Command {
@@ -102,6 +108,9 @@ func listRow(s *store.Store, l store.Listed) listing {
 	}
 	for _, p := range l.Problems {
 		row.Problems = append(row.Problems, p.Error())
+		if v, ok := writtenByAnother(p); ok {
+			row.Status, row.writtenBy = statusOtherVersion, v
+		}
 	}
 	return row
 }
@@ -158,8 +167,8 @@ func printTable(p *proc, rows []listing) error {
 	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
 	var soon []listing
 	for _, r := range rows {
-		if r.Status == statusDamaged {
-			fmt.Fprintf(tw, "%s\t%s\t%s\tdamaged\t-\n", r.Name, dash(r.URL), dash(r.CA))
+		if r.Status == statusDamaged || r.Status == statusOtherVersion {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\n", r.Name, dash(r.URL), dash(r.CA), r.Status)
 			continue
 		}
 		days := fmt.Sprint(*r.DaysLeft)
@@ -192,9 +201,16 @@ func printTable(p *proc, rows []listing) error {
 func warnDamaged(p *proc, rows []listing) {
 	for _, r := range rows {
 		for _, problem := range r.Problems {
-			warnf(p.stderr, "%s is damaged: %s", r.Name, problem)
+			if r.writtenBy != "" {
+				warnf(p.stderr, "%s: %s", r.Name, problem)
+			} else {
+				warnf(p.stderr, "%s is damaged: %s", r.Name, problem)
+			}
 		}
-		if len(r.Problems) > 0 {
+		switch {
+		case r.writtenBy != "":
+			notef(p.stderr, "dockbake %s wrote %s: use that version, or a newer one, for it (this is %s)", r.writtenBy, r.Name, toolVersion())
+		case len(r.Problems) > 0:
 			notef(p.stderr, "restore the store from a backup, or run dockbake rm --force %s and create it again", r.Name)
 		}
 	}

@@ -47,9 +47,30 @@ func storeError(s *store.Store, name string, err error) error {
 	case errors.Is(err, syscall.ENOSPC):
 		return withHint(err, "free space on the disk that holds %s and run the command again: nothing was changed", s.Root)
 	case errors.As(err, &corrupt):
-		return withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+		return withHint(err, "%s", damagedHint(err, name))
 	}
 	return err
+}
+
+// damagedHint is the way out for a machine whose store files do not read
+// back. A record that another version of dockbake wrote, with a field or
+// a version this one does not know, is most likely no damage: it wants
+// that version, and removing the machine would be the wrong fix.
+func damagedHint(err error, name string) string {
+	if v, ok := writtenByAnother(err); ok {
+		return fmt.Sprintf("dockbake %s wrote it: use that version, or a newer one, for %s (this is %s); nothing was changed", v, name, toolVersion())
+	}
+	return fmt.Sprintf("restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+}
+
+// writtenByAnother reports whether err is a record this dockbake does not
+// know that another version of dockbake wrote, and which.
+func writtenByAnother(err error) (string, bool) {
+	var unknown *store.UnknownRecordError
+	if errors.As(err, &unknown) && unknown.ToolVersion != "" && unknown.ToolVersion != toolVersion() {
+		return unknown.ToolVersion, true
+	}
+	return "", false
 }
 
 // machineNameArg returns the single NAME argument of a command, checked
@@ -87,7 +108,7 @@ func loadMachine(c *cli.Context, p *proc, name string) (*store.Store, *store.Mac
 	}
 	var corrupt *store.CorruptError
 	if errors.As(err, &corrupt) {
-		return nil, nil, withHint(err, "restore the file from a backup, or run dockbake rm --force %s and create it again", name)
+		return nil, nil, withHint(err, "%s", damagedHint(err, name))
 	}
 	if err != nil {
 		return nil, nil, err

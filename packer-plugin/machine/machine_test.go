@@ -148,3 +148,28 @@ func attrNames() []string {
 	}
 	return names
 }
+
+// A stored record that another version of dockbake wrote, with a field
+// this one does not know, points to that version, not to rm --force.
+func TestLoadOfAnotherVersionsRecord(t *testing.T) {
+	c := prepared(t, Config{MachineName: "web"}, "debian-12")
+	if _, _, err := c.Ensure(c.Spec(c.OS), "test"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(c.StoragePath, "hosts", "web", "machine.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), `"tool_version": "test"`, `"tool_version": "v99.1.0", "rotation_policy": "weekly"`, 1)
+	if edited == string(data) {
+		t.Fatalf("no tool_version to edit in %s", data)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Ensure(c.Spec(c.OS), "test")
+	if err == nil || !strings.Contains(err.Error(), "use the version of dockbake that wrote it") || strings.Contains(err.Error(), "rm --force") {
+		t.Errorf("err = %v, want one pointing to the version that wrote it, not to rm --force", err)
+	}
+}

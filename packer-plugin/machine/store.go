@@ -71,6 +71,10 @@ func (c *Config) createRequest(spec generator.Spec, toolVersion string) (store.C
 // CLI does before it renders anything.
 func Load(s *store.Store, name string) (*store.Machine, error) {
 	m, err := s.Load(name)
+	var unknown *store.UnknownRecordError
+	if errors.As(err, &unknown) {
+		return nil, fmt.Errorf("%w (use the version of dockbake that wrote it, or a newer one)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (remove it with: dockbake rm --force %s)", err, name)
 	}

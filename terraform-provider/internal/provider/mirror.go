@@ -123,7 +123,13 @@ func restore(s *store.Store, mat *material, tool string) (*store.Machine, error)
 func mirror(s *store.Store, mat *material, tool string, adopt bool) (m *store.Machine, changed bool, err error) {
 	m, err = s.Load(mat.Spec.Name)
 	var corrupt *store.CorruptError
+	var unknown *store.UnknownRecordError
 	switch {
+	case errors.As(err, &unknown) && unknown.ToolVersion != tool:
+		// Another dockbake wrote a record this one cannot read: a newer
+		// version's, most likely. Rebuilding it from the state would drop
+		// what that version wrote.
+		return nil, false, fmt.Errorf("%w: use that version of dockbake, or a newer one, for this machine; nothing was changed", err)
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &corrupt):
 		m, err = restore(s, mat, tool)
 		return m, false, err
