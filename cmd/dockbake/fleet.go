@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/internal/fleet"
+	"github.com/dockbake/dockbake/store"
 )
 
 // exitCode is an error that only sets the process's exit code: `fleet
@@ -96,7 +97,7 @@ func fleetPlan(c *cli.Context, p *proc) error {
 	}
 	plan, err := fleet.MakePlan(s, inv, fleetOptions(c))
 	if err != nil {
-		return fleetError(err)
+		return fleetError(s, inv, err)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(p.stdout)
@@ -113,13 +114,18 @@ func fleetPlan(c *cli.Context, p *proc) error {
 	return nil
 }
 
-// fleetError gives a plan's problems the hint.
-func fleetError(err error) error {
+// fleetError gives an error of a fleet command its hint: a plan's
+// problems, or the store's of the machine it names (else of the fleet).
+func fleetError(s *store.Store, inv *fleet.Inventory, err error) error {
 	var ps fleet.Problems
-	if errors.As(err, &ps) {
+	var machine *fleet.MachineError
+	switch {
+	case errors.As(err, &ps):
 		return withHint(err, "nothing was changed: fix the file and run the command again")
+	case errors.As(err, &machine):
+		return storeError(s, machine.Name, err)
 	}
-	return err
+	return storeError(s, inv.Name, err)
 }
 
 // planMarks are the marks of each action in a printed plan.

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dockbake/dockbake/internal/fleet"
+	"github.com/dockbake/dockbake/store"
 )
 
 func fleetApply(c *cli.Context, p *proc) error {
@@ -37,7 +38,7 @@ func fleetApply(c *cli.Context, p *proc) error {
 		return withHint(err, "run the command again to be asked about them")
 	}
 	if err != nil {
-		return storeError(s, inv.Name, fleetError(err))
+		return fleetError(s, inv, err)
 	}
 	// One write for all the lines, not one per machine: the apply is done
 	// by now, and a thousand lines were a thousand system calls.
@@ -63,10 +64,10 @@ func written(st fleet.Step) string {
 
 // confirmPrune asks before machines are removed, and gives the machines
 // agreed to; with none to remove it asks nothing.
-func confirmPrune(p *proc, s fleet.Reader, inv *fleet.Inventory, o fleet.Options) (map[string]bool, error) {
+func confirmPrune(p *proc, s *store.Store, inv *fleet.Inventory, o fleet.Options) (map[string]bool, error) {
 	plan, err := fleet.MakePlan(s, inv, o)
 	if err != nil {
-		return nil, fleetError(err)
+		return nil, fleetError(s, inv, err)
 	}
 	agreed := map[string]bool{}
 	var gone []string

@@ -99,6 +99,17 @@ type Options struct {
 	Removable func(name string) bool
 }
 
+// MachineError is an error of one machine of the store: reading it, or
+// rendering it.
+type MachineError struct {
+	Name string
+	Err  error
+}
+
+func (e *MachineError) Error() string { return fmt.Sprintf("machine %q: %v", e.Name, e.Err) }
+
+func (e *MachineError) Unwrap() error { return e.Err }
+
 // UnconfirmedError is a plan, made under the store's lock, that removes
 // machines the user was not asked about: the fleet changed in between.
 type UnconfirmedError struct {
@@ -164,7 +175,7 @@ func (p *Plan) planMachine(r Reader, ps *problems, inStore map[string]bool, m *M
 	}
 	cur, err := r.Record(st.Name)
 	if err != nil {
-		return nil, fmt.Errorf("machine %q: %w", st.Name, err)
+		return nil, &MachineError{Name: st.Name, Err: err}
 	}
 	if cur.Fleet != p.Fleet {
 		clash(ps, m, cur)
@@ -228,7 +239,7 @@ func (p *Plan) diff(r Reader, st *Step, rec *store.Record) error {
 	p.stale = true
 	cur, err := r.Load(st.Name)
 	if err != nil {
-		return fmt.Errorf("machine %q: %w", st.Name, err)
+		return &MachineError{Name: st.Name, Err: err}
 	}
 	data, err := render(cur, st.machine)
 	if err != nil {
