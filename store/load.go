@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/dockbake/dockbake/pki"
 )
@@ -114,6 +115,9 @@ func unknownToUs(data []byte, err error) error {
 	}
 	if json.Unmarshal(data, &head) != nil {
 		return err
+	}
+	if len(head.ToolVersion) > 100 || strings.ContainsFunc(head.ToolVersion, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		head.ToolVersion = "" // it goes into messages: no control characters
 	}
 	if head.Version > RecordVersion {
 		return &UnknownRecordError{ToolVersion: head.ToolVersion, What: fmt.Sprintf("version %d", head.Version)}

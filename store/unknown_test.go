@@ -26,6 +26,9 @@ func TestUnknownRecordFields(t *testing.T) {
 		{"a version", func(rec map[string]any) { rec["version"] = RecordVersion + 1 }, fmt.Sprintf("version %d", RecordVersion+1)},
 		{"a wrong value", func(rec map[string]any) { rec["ca_fingerprint"] = "sha256:nothex" }, ""},
 		{"an older version", func(rec map[string]any) { rec["version"] = RecordVersion - 1 }, ""},
+		{"a writer with control characters", func(rec map[string]any) {
+			rec["tool_version"], rec["rotation_policy"] = "v1\x1b[2J", "weekly"
+		}, `field "rotation_policy"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testStore(t)
@@ -59,9 +62,15 @@ func TestUnknownRecordFields(t *testing.T) {
 			case tc.what == "" && !strings.Contains(err.Error(), "is damaged"):
 				t.Errorf("err = %v, want it called damaged", err)
 			case tc.what == "":
-			case !errors.As(err, &unknown) || unknown.What != tc.what || unknown.ToolVersion != "v9.9.9":
-				t.Errorf("err = %v (%+v), want an UnknownRecordError of %s by v9.9.9", err, unknown, tc.what)
-			case strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "dockbake v9.9.9 wrote the record"):
+			case !errors.As(err, &unknown) || unknown.What != tc.what:
+				t.Errorf("err = %v (%+v), want an UnknownRecordError of %s", err, unknown, tc.what)
+			case strings.Contains(err.Error(), "\x1b"):
+				t.Errorf("err = %q: a control character of the record in a message", err)
+			case rec["tool_version"] != "v9.9.9":
+				if unknown.ToolVersion != "" || !strings.Contains(err.Error(), "an unknown dockbake wrote the record") {
+					t.Errorf("err = %q (%+v), want the writer left unnamed", err, unknown)
+				}
+			case strings.Contains(err.Error(), "damaged") || unknown.ToolVersion != "v9.9.9" || !strings.Contains(err.Error(), "dockbake v9.9.9 wrote the record"):
 				t.Errorf("err = %q, want it to name the writer and not call it damaged", err)
 			}
 		})
