@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/dockbake/dockbake/generator"
@@ -122,11 +122,12 @@ func (s *Store) Names() ([]string, error) {
 	return s.names()
 }
 
-// names is Names for a caller that holds the lock already.
+// names is Names for a caller that holds the lock already. Each of the
+// two directories is listed sorted, and the two lists are merged.
 func (s *Store) names() ([]string, error) {
 	f := s.files()
-	seen := map[string]bool{}
-	for _, dir := range []string{"hosts", "machines"} {
+	var lists [2][]string
+	for i, dir := range []string{"hosts", "machines"} {
 		entries, err := f.readDir(filepath.Join(s.Root, dir))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -134,18 +135,31 @@ func (s *Store) names() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		lists[i] = make([]string, 0, len(entries))
 		for _, e := range entries {
 			if (e.IsDir() || e.Type()&fs.ModeSymlink != 0) && ValidateName("machine", e.Name()) == nil {
-				seen[e.Name()] = true
+				lists[i] = append(lists[i], e.Name())
 			}
 		}
 	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
+	return mergeSorted(lists[0], lists[1]), nil
+}
+
+// mergeSorted is the sorted union of two sorted lists without repeats.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, max(len(a), len(b)))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := strings.Compare(a[0], b[0]); {
+		case c < 0:
+			out, a = append(out, a[0]), a[1:]
+		case c > 0:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
 	}
-	sort.Strings(names)
-	return names, nil
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // Exists reports whether any part of machine name is in the store. It
