@@ -60,58 +60,92 @@ func (s *Store) List(recheck bool) ([]Listed, error) {
 		return nil, err
 	}
 	defer unlock()
-	names, err := s.names()
+	t := openTops(s.Root)
+	defer t.close()
+	var old listCache
+	if !recheck {
+		old = s.readListCache()
+	}
+	names, tops, err := s.listNames(t, old)
 	if err != nil {
 		return nil, err
 	}
-	var cache map[string]*cachedMachine
-	if !recheck {
-		cache = s.readListCache()
-	}
-	t := openTops(s.Root)
-	defer t.close()
+	was := old.cachedFor(names)
 	out := make([]Listed, len(names))
 	errs := make([]error, len(names))
 	fresh := make([]*cachedMachine, len(names))
-	s.onEveryCPU(len(names), func(w *Store, i int) { out[i], fresh[i], errs[i] = w.listOne(t, names[i], cache[names[i]]) })
-	return s.listed(out, errs, fresh, cache)
+	s.onEveryCPU(len(names), func(w *Store, i int) { out[i], fresh[i], errs[i] = w.listOne(t, names[i], was[i]) })
+	return s.listed(names, out, errs, fresh, was, old, tops)
+}
+
+// listNames is the names of the store's machines, and the state of its
+// top directories that the next List may take them by: from the cache
+// while neither directory has changed since it was kept, else read
+// (names), with the state the directories had before, unless that is too
+// recent to prove them unchanged later (racyWindow).
+func (s *Store) listNames(t *tops, old listCache) ([]string, *topStates, error) {
+	now, ok := t.states()
+	ok = ok && cacheUsable(s)
+	if ok && old.tops != nil && *old.tops == now {
+		return old.names, old.tops, nil
+	}
+	start := listClock()
+	names, err := s.names()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok || now.recent(start.Add(-racyWindow).UnixNano()) {
+		return names, nil, nil
+	}
+	return names, &now, nil
 }
 
 // listed drops the machines that were not there, stops at the first
-// error, and keeps what this List found for the next.
-func (s *Store) listed(out []Listed, errs []error, fresh []*cachedMachine, old map[string]*cachedMachine) ([]Listed, error) {
+// error, and keeps what this List found for the next, unless that is what
+// the cache holds already: the machines found whole (fresh, by names; was
+// is what the cache held of each), and tops with them if those were every
+// machine it listed.
+func (s *Store) listed(names []string, out []Listed, errs []error, fresh, was []*cachedMachine, old listCache, tops *topStates) ([]Listed, error) {
 	kept := out[:0]
-	next := make(map[string]*cachedMachine, len(out))
+	same, n := old.names != nil, 0
 	for i, l := range out {
 		switch err := errs[i]; {
 		case errors.Is(err, ErrNotFound):
-			continue
 		case err != nil:
 			return nil, err
+		default:
+			kept = append(kept, l)
 		}
-		kept = append(kept, l)
 		if fresh[i] != nil {
-			next[l.Name] = fresh[i]
+			n++
 		}
+		same = same && fresh[i] == was[i]
 	}
-	if old != nil && !changed(old, next) {
+	if n != len(out) {
+		tops = nil
+	}
+	// Each machine to keep is the one the cache holds of it, and there are
+	// as many: the cache holds these and no others.
+	if same && n == len(old.names) && sameTops(old.tops, tops) {
 		return kept, nil
+	}
+	next := listCache{names: make([]string, 0, n), entries: make([]*cachedMachine, 0, n), tops: tops}
+	for i, c := range fresh {
+		if c != nil {
+			next.names, next.entries = append(next.names, names[i]), append(next.entries, c)
+		}
 	}
 	s.writeListCache(next)
 	return kept, nil
 }
 
-// changed reports whether the machines remembered differ from before.
-func changed(old, next map[string]*cachedMachine) bool {
-	if len(old) != len(next) {
-		return true
+// sameTops reports whether two states of the top directories, or their
+// absence, are the same.
+func sameTops(a, b *topStates) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	for name, c := range next {
-		if old[name] != c {
-			return true
-		}
-	}
-	return false
+	return *a == *b
 }
 
 // listOne is machine name as List shows it: from cached when its files
@@ -139,7 +173,7 @@ func (s *Store) listOne(t *tops, name string, cached *cachedMachine) (Listed, *c
 	if err != nil || len(after) < len(before) || !sameState(before, after[:len(before)]) || racy(after, start) {
 		return l, nil, nil
 	}
-	return l, &cachedMachine{summary: summaryOf(l), dirs: after}, nil
+	return l, &cachedMachine{foundMachine: &foundMachine{summary: summaryOf(l), dirs: after}}, nil
 }
 
 // listedFrom is a checked machine as a listing shows it.
@@ -215,19 +249,19 @@ func racy(dirs []dirState, start time.Time) bool {
 	return false
 }
 
-// readListCache is what the last List kept, nil when there is none or it
-// does not read back whole.
-func (s *Store) readListCache() map[string]*cachedMachine {
+// readListCache is what the last List kept, empty when there is none or
+// it does not read back whole.
+func (s *Store) readListCache() listCache {
 	if !cacheUsable(s) {
-		return nil
+		return listCache{}
 	}
 	data, err := mapFile(filepath.Join(s.Root, listCacheFile))
 	if err != nil {
-		return nil
+		return listCache{}
 	}
 	cache, err := decodeListCache(data)
 	if err != nil {
-		return nil
+		return listCache{}
 	}
 	return cache
 }
@@ -236,7 +270,7 @@ func (s *Store) readListCache() map[string]*cachedMachine {
 // List running at the same time reads the old or the new one. The cache
 // is a shortcut, not the store: a failure to write it is no failure of
 // List, and it is not synced (a torn file fails its checksum).
-func (s *Store) writeListCache(cache map[string]*cachedMachine) {
+func (s *Store) writeListCache(cache listCache) {
 	if !cacheUsable(s) {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
-	"sort"
 	"sync"
 	"time"
 )
@@ -12,9 +11,16 @@ import (
 // cachedMachine is what List keeps of a machine it found whole: what it
 // showed, and the state of its files then. One read from the cache file
 // is raw, its record as written, parsed only as far as List needs it;
-// one found by this List is summary and dirs.
+// one found by this List is a foundMachine. A raw one is small: a List of
+// ten thousand machines makes one of each.
 type cachedMachine struct {
-	raw     []byte
+	raw []byte
+	*foundMachine
+}
+
+// foundMachine is a machine as this List found it: what it showed, and
+// the state of its files.
+type foundMachine struct {
 	summary summary
 	dirs    []dirState
 }
@@ -35,13 +41,15 @@ func summaryOf(l Listed) summary {
 // listed is machine name as c shows it; ok is false for a raw record
 // that does not parse.
 func (c *cachedMachine) listed(s *Store, name string) (Listed, bool) {
-	m := c.summary
+	var m summary
 	if c.raw != nil {
 		r := &reader{b: c.raw}
 		m = r.summary()
 		if r.err != nil {
 			return Listed{}, false
 		}
+	} else {
+		m = c.summary
 	}
 	return Listed{Name: name, URL: m.url, Attached: m.attached, CA: m.ca, Fleet: m.fleet, ClientDir: s.ClientDir(name),
 		ServerExpires: m.serverExpires, ClientExpires: m.clientExpires, CAExpires: m.caExpires}, true
@@ -50,15 +58,16 @@ func (c *cachedMachine) listed(s *Store, name string) (Listed, bool) {
 // unchanged reports whether every directory and entry c recorded is as it
 // was; look gives the state now of entry name of directory rel (below the
 // store), or of the directory itself for an empty name. A raw record is
-// compared as it is read, with no copy of its states.
-func (c *cachedMachine) unchanged(look func(rel, name string) (fileState, bool)) bool {
+// compared as it is read, with no copy of its states or names.
+func (c *cachedMachine) unchanged(look func(rel, name []byte) (fileState, bool)) bool {
 	if c.raw == nil {
 		for _, d := range c.dirs {
-			if now, ok := look(d.rel, ""); !ok || now != d.self {
+			rel := []byte(d.rel)
+			if now, ok := look(rel, nil); !ok || now != d.self {
 				return false
 			}
 			for _, e := range d.entries {
-				if now, ok := look(d.rel, e.name); !ok || now != e.state {
+				if now, ok := look(rel, []byte(e.name)); !ok || now != e.state {
 					return false
 				}
 			}
@@ -66,14 +75,14 @@ func (c *cachedMachine) unchanged(look func(rel, name string) (fileState, bool))
 		return true
 	}
 	r := &reader{b: c.raw}
-	r.summary()
+	r.skipSummary()
 	for range r.count() {
-		rel := r.string()
-		if now, ok := look(rel, ""); !ok || now != r.state() {
+		rel := r.bytes()
+		if now, ok := look(rel, nil); !ok || now != r.state() {
 			return false
 		}
 		for range r.count() {
-			name := r.string()
+			name := r.bytes()
 			if now, ok := look(rel, name); !ok || now != r.state() {
 				return false
 			}
@@ -88,7 +97,7 @@ func (c *cachedMachine) parsed() (*cachedMachine, error) {
 		return c, nil
 	}
 	r := &reader{b: c.raw}
-	out := &cachedMachine{summary: r.summary(), dirs: make([]dirState, r.count())}
+	out := &cachedMachine{foundMachine: &foundMachine{summary: r.summary(), dirs: make([]dirState, r.count())}}
 	for i := range out.dirs {
 		d := &out.dirs[i]
 		d.rel, d.self = r.string(), r.state()
@@ -106,26 +115,64 @@ func (c *cachedMachine) parsed() (*cachedMachine, error) {
 // listCacheMagic opens the cache file; its last byte is the format's
 // version, raised whenever what Check finds, or what a listing shows,
 // changes, so that no verdict of an older dockbake is trusted.
-const listCacheMagic = "dockbake list cache\x00\x01"
+const listCacheMagic = "dockbake list cache\x00\x02"
+
+// listCache is what a List keeps for the next: the machines it found
+// whole, sorted by name, and, when those were every machine of the store,
+// the state of the store's hosts and machines directories when it read
+// their names. While neither directory has changed since (no entry added,
+// removed or renamed), the next List takes the names from here instead of
+// reading two directories of thousands of entries.
+type listCache struct {
+	names   []string         // sorted; nil when there is no cache
+	entries []*cachedMachine // entries[i] is names[i]'s
+	tops    *topStates       // nil: the names are to be read from the directories
+}
+
+// cachedFor is the cached machine of each of names, sorted, or nil where
+// c has none: c's own entries for its own names, else found by merging the
+// two sorted lists.
+func (c listCache) cachedFor(names []string) []*cachedMachine {
+	if len(names) == len(c.names) && (len(names) == 0 || &names[0] == &c.names[0]) {
+		return c.entries
+	}
+	out := make([]*cachedMachine, len(names))
+	j := 0
+	for i, n := range names {
+		for j < len(c.names) && c.names[j] < n {
+			j++
+		}
+		if j < len(c.names) && c.names[j] == n {
+			out[i] = c.entries[j]
+		}
+	}
+	return out
+}
+
+// topStates is the state of the hosts and the machines directory.
+type topStates [2]fileState
+
+// recent reports whether either directory changed at or after limit.
+func (t topStates) recent(limit int64) bool { return t[0].recent(limit) || t[1].recent(limit) }
 
 // crcTable is made on first use: making it when the package loads would
 // cost every command its time at start-up, also those that list nothing.
 var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
-// encodeListCache writes cache as the magic, the machines sorted by name,
-// each its name and its record's length and record, and a CRC-32C of all
-// that. A raw record is written as it was read.
-func encodeListCache(cache map[string]*cachedMachine) []byte {
-	names := make([]string, 0, len(cache))
-	for n := range cache {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+// encodeListCache writes c as the magic; a byte that says whether the
+// states of the top directories follow, and those; the machines sorted by
+// name, each its name and its record's length and record; and a CRC-32C
+// of all that. A raw record is written as it was read.
+func encodeListCache(c listCache) []byte {
 	b := append([]byte{}, listCacheMagic...)
-	b = binary.AppendUvarint(b, uint64(len(names)))
+	b = append(b, boolByte(c.tops != nil))
+	if c.tops != nil {
+		b = appendState(appendState(b, c.tops[0]), c.tops[1])
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.names)))
 	var rec []byte
-	for _, n := range names {
-		c := cache[n]
+	for i, n := range c.names {
+		c := c.entries[i]
 		raw := c.raw
 		if raw == nil {
 			rec = appendRecord(rec[:0], c)
@@ -177,32 +224,47 @@ func boolByte(v bool) byte {
 var errListCache = errors.New("the list cache does not read back")
 
 // decodeListCache reads what encodeListCache wrote, refusing a file of
-// another version, a torn one and one with bytes to spare. Each record
-// stays raw, a slice of data.
-func decodeListCache(data []byte) (map[string]*cachedMachine, error) {
+// another version, a torn one, one with bytes to spare and one whose names
+// are not in order. Each record stays raw, a slice of data.
+func decodeListCache(data []byte) (listCache, error) {
 	if len(data) < len(listCacheMagic)+4 || string(data[:len(listCacheMagic)]) != listCacheMagic {
-		return nil, errListCache
+		return listCache{}, errListCache
 	}
 	body := data[:len(data)-4]
 	if crc32.Checksum(body, crcTable()) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
-		return nil, errListCache
+		return listCache{}, errListCache
 	}
 	r := &reader{b: body[len(listCacheMagic):]}
+	var c listCache
+	switch r.byte() {
+	case 0:
+	case 1:
+		c.tops = &topStates{r.state(), r.state()}
+	default:
+		r.fail()
+	}
 	n := r.count()
-	cache := make(map[string]*cachedMachine, n)
-	for range n {
+	c.names = make([]string, 0, n)
+	c.entries = make([]*cachedMachine, 0, n)
+	raws := make([]cachedMachine, n)
+	for i := range n {
 		name := r.string()
 		size := r.count()
 		if r.err != nil {
 			break
 		}
-		cache[name] = &cachedMachine{raw: r.b[:size:size]}
+		if len(c.names) > 0 && c.names[len(c.names)-1] >= name {
+			r.fail()
+			break
+		}
+		raws[i].raw = r.b[:size:size]
+		c.names, c.entries = append(c.names, name), append(c.entries, &raws[i])
 		r.b = r.b[size:]
 	}
 	if r.err != nil || len(r.b) != 0 {
-		return nil, errListCache
+		return listCache{}, errListCache
 	}
-	return cache, nil
+	return c, nil
 }
 
 // reader takes values off b; the first that does not fit sets err, and
@@ -259,9 +321,12 @@ func (r *reader) count() int {
 	return int(n)
 }
 
-func (r *reader) string() string {
+func (r *reader) string() string { return string(r.bytes()) }
+
+// bytes is the next string as it is in b, not copied.
+func (r *reader) bytes() []byte {
 	n := r.count()
-	s := string(r.b[:n])
+	s := r.b[:n:n]
 	r.b = r.b[n:]
 	return s
 }
@@ -284,6 +349,17 @@ func (r *reader) summary() summary {
 		*t = time.Unix(0, r.varint()).UTC()
 	}
 	return m
+}
+
+// skipSummary passes over a summary without making it.
+func (r *reader) skipSummary() {
+	r.bytes()
+	r.bytes()
+	r.bytes()
+	r.byte()
+	r.varint()
+	r.varint()
+	r.varint()
 }
 
 func (r *reader) state() fileState {

@@ -19,4 +19,6 @@ func openTops(root string) *tops { return &tops{} }
 
 func (t *tops) close() {}
 
-func (t *tops) look(rel, name string) (fileState, bool) { return fileState{}, false }
+func (t *tops) look(rel, name []byte) (fileState, bool) { return fileState{}, false }
+
+func (t *tops) states() (topStates, bool) { return topStates{}, false }

@@ -3,10 +3,10 @@
 package store
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,42 +83,78 @@ func mapFile(path string) ([]byte, error) {
 // cas), opened once for a List: each file of a machine is then looked at
 // with one fstatat(2) from there, a short walk.
 type tops struct {
-	fds map[string]int
+	fds [len(topDirs)]int // -1 where the directory is not there
+	// local: every top directory is on a local file system, where List
+	// makes its fstatat calls without the Go scheduler's bookkeeping
+	// (rawFstatat).
+	local bool
 }
+
+// topDirs: hosts and machines first, as in topStates.
+var topDirs = [...]string{"hosts", "machines", "cas"}
 
 // openTops opens the top directories of the store at root that are there.
 func openTops(root string) *tops {
-	t := &tops{fds: map[string]int{}}
-	for _, d := range []string{"hosts", "machines", "cas"} {
+	t := &tops{local: true}
+	for i, d := range topDirs {
 		fd, err := unix.Open(filepath.Join(root, d), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err == nil {
-			t.fds[d] = fd
+		if err != nil {
+			t.fds[i] = -1
+			continue
 		}
+		t.fds[i] = fd
+		t.local = t.local && onLocalDisk(fd)
 	}
 	return t
 }
 
 func (t *tops) close() {
 	for _, fd := range t.fds {
-		unix.Close(fd)
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
+}
+
+// states is the state of the hosts and the machines directory, as
+// opened; ok is false unless both are there.
+func (t *tops) states() (states topStates, ok bool) {
+	for i := range states {
+		var st unix.Stat_t
+		if t.fds[i] < 0 || unix.Fstat(t.fds[i], &st) != nil {
+			return topStates{}, false
+		}
+		states[i] = stateOf(&st)
+	}
+	return states, true
 }
 
 // look is the state of entry name of directory rel below the store, or
 // of the directory itself for an empty name: one fstatat(2) from the top
-// directory. None goes through a symbolic link unnoticed: a directory's
-// own state (a directory, its inode) is compared before its entries'.
-func (t *tops) look(rel, name string) (fileState, bool) {
-	top, rest, ok := strings.Cut(rel, string(filepath.Separator))
-	fd, open := t.fds[top]
-	if !ok || !open {
+// directory, its path made on the stack. None goes through a symbolic
+// link unnoticed: a directory's own state (a directory, its inode) is
+// compared before its entries'.
+func (t *tops) look(rel, name []byte) (fileState, bool) {
+	top, rest, ok := bytes.Cut(rel, []byte{filepath.Separator})
+	fd := -1
+	for i, d := range topDirs {
+		if string(top) == d {
+			fd = t.fds[i]
+		}
+	}
+	if !ok || fd < 0 {
 		return fileState{}, false
 	}
-	if name != "" {
-		rest += string(filepath.Separator) + name
+	var buf [128]byte
+	path := append(buf[:0], rest...)
+	if len(name) > 0 {
+		path = append(append(path, filepath.Separator), name...)
+	}
+	if bytes.IndexByte(path, 0) >= 0 {
+		return fileState{}, false
 	}
 	var st unix.Stat_t
-	if unix.Fstatat(fd, rest, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	if fstatat(fd, append(path, 0), &st, t.local) != nil {
 		return fileState{}, false
 	}
 	return stateOf(&st), true
