@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -155,12 +154,11 @@ func clientList(c *cli.Context, p *proc) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
-	tw := tabwriter.NewWriter(p.stdout, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "USER\tCA\tISSUED\tEXPIRES\tDAYS\tACCEPTED\tSTATUS")
+	tb := newTable("USER", "CA", "ISSUED", "EXPIRES", "DAYS", "ACCEPTED", "STATUS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.User, clientCALabel(r), day(r.Issued), day(r.Expires), r.DaysLeft, yesNo(r.Accepted), r.Status)
+		tb.row(r.User, clientCALabel(r), day(r.Issued), day(r.Expires), strconv.Itoa(r.DaysLeft), yesNo(r.Accepted), r.Status)
 	}
-	return tw.Flush()
+	return tb.writeTo(p.stdout)
 }
 
 // newClientRow describes cert, issued for machine name, against cas, the

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"text/tabwriter"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -59,39 +59,40 @@ func lsCommand(p *proc) *cli.Command {
 			if format != "table" && format != "json" {
 				return withHint(fmt.Errorf("--format %q: use table or json", format), "dockbake ls --format json")
 			}
-			rows, err := listMachines(c, p)
+			s, listed, err := listMachines(c, p)
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				warnDamaged(p, rows)
-				enc := json.NewEncoder(p.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+			if format == "table" {
+				return printTable(p, s, listed)
 			}
-			return printTable(p, rows)
+			rows := make([]listing, len(listed))
+			for i, l := range listed {
+				rows[i] = listRow(s, l)
+			}
+			warnDamaged(p, rows)
+			enc := json.NewEncoder(p.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rows)
 		},
 	}
 }
 
-func listMachines(c *cli.Context, p *proc) ([]listing, error) {
+// listMachines is the store and its machines, those of the fleet that
+// --fleet names if it does.
+func listMachines(c *cli.Context, p *proc) (*store.Store, []store.Listed, error) {
 	s, err := openStore(c, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	listed, err := s.List(c.Bool("no-cache"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows := make([]listing, 0, len(listed))
-	fleet := c.String("fleet")
-	for _, l := range listed {
-		if fleet != "" && l.Fleet != fleet {
-			continue
-		}
-		rows = append(rows, listRow(s, l))
+	if fleet := c.String("fleet"); fleet != "" {
+		listed = slices.DeleteFunc(listed, func(l store.Listed) bool { return l.Fleet != fleet })
 	}
-	return rows, nil
+	return s, listed, nil
 }
 
 // listRow is the row of a machine as the store's listing found it.
@@ -160,18 +161,21 @@ func caLabel(ca string) string {
 	return ca
 }
 
-func printTable(p *proc, rows []listing) error {
-	// One write for the table, not one for each of its cells.
-	out := bufio.NewWriter(p.stdout)
-	tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tURL\tCA\tEXPIRES\tDAYS")
-	var soon []listing
-	for _, r := range rows {
+// printTable prints the machines as a table, then warns of those that
+// expire soon or are damaged. A row is made of each machine in turn, and
+// only those to warn of are kept.
+func printTable(p *proc, s *store.Store, listed []store.Listed) error {
+	tb := newTable("NAME", "URL", "CA", "EXPIRES", "DAYS")
+	tb.grow(len(listed))
+	var soon, damaged []listing
+	for _, l := range listed {
+		r := listRow(s, l)
 		if r.Status == statusDamaged || r.Status == statusOtherVersion {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t-\n", r.Name, dash(r.URL), dash(r.CA), r.Status)
+			tb.row(r.Name, dash(r.URL), dash(r.CA), r.Status, "-")
+			damaged = append(damaged, r)
 			continue
 		}
-		days := fmt.Sprint(*r.DaysLeft)
+		days := strconv.Itoa(*r.DaysLeft)
 		switch r.Status {
 		case statusExpired:
 			days, soon = "expired!", append(soon, r)
@@ -182,18 +186,15 @@ func printTable(p *proc, rows []listing) error {
 		if !r.Attached {
 			url = notAttached
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, url, r.CA, r.Expires.Format(time.DateOnly), days)
+		tb.row(r.Name, url, r.CA, r.Expires.Format(time.DateOnly), days)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
+	if err := tb.writeTo(p.stdout); err != nil {
 		return err
 	}
 	for _, r := range soon {
 		warnf(p.stderr, "%s: its %s certificate expires on %s: run %s", r.Name, r.Expiring, r.Expires.Format(time.DateOnly), fixExpiry(r.Name, r.Expiring))
 	}
-	warnDamaged(p, rows)
+	warnDamaged(p, damaged)
 	return nil
 }
 
