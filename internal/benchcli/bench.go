@@ -39,10 +39,16 @@ func bench(o options, work, hello string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stores := map[string]string{o.dockbake: many}
+	if o.compare != "" {
+		if stores[o.compare], err = comparedStore(o, many); err != nil {
+			return err
+		}
+	}
 	ls := []command{{label: "hello world", argv: []string{hello}}}
 	for _, b := range o.binaries() {
 		ls = append(ls, command{label: fmt.Sprintf("%sls (%d machines)", b.label, o.machines),
-			argv: []string{b.path, "ls"}, env: []string{"DOCKBAKE_STORAGE_PATH=" + many}})
+			argv: []string{b.path, "ls"}, env: []string{"DOCKBAKE_STORAGE_PATH=" + stores[b.path]}})
 	}
 	got, err = timeAll(ls, o.lsRuns)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,45 @@ func manyMachines(o options) (string, error) {
 		return "", err
 	}
 	return root, verifyList(o.dockbake, root, o.machines)
+}
+
+// comparedStore is a copy of the store of many machines at root for the
+// compared binary, kept beside it: ls keeps a cache in the store, and two
+// builds that write it in different versions would each find the other's
+// unreadable and list every machine in full, every run.
+func comparedStore(o options, root string) (string, error) {
+	copied := root + "-compared"
+	if _, err := os.Stat(copied); err == nil {
+		if err := verifyList(o.compare, copied, o.machines); err == nil {
+			return copied, nil
+		}
+	}
+	if err := os.RemoveAll(copied); err != nil {
+		return "", err
+	}
+	if err := os.CopyFS(copied, os.DirFS(root)); err != nil {
+		return "", err
+	}
+	// CopyFS makes directories 0777 and files 0666 less the umask: give
+	// each its mode in the store, which the check of every machine wants.
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		return os.Chmod(filepath.Join(copied, rel), fi.Mode().Perm())
+	})
+	if err != nil {
+		return "", err
+	}
+	return copied, verifyList(o.compare, copied, o.machines)
 }
 
 // cloneAll copies the template machine to n machines, on every CPU, and
