@@ -14,10 +14,10 @@ const rawStat = true
 // fstatat is fstatat(2) of path, NUL-terminated, below directory fd,
 // not following a symbolic link at its end. raw makes the call without
 // the Go scheduler's bookkeeping around a system call (entersyscall and
-// exitsyscall), which here costs a third as much as the call itself:
-// 100,000 of List's calls on two goroutines took 165 ms raw and 230 ms
-// with it. A raw call that waits holds its thread's P, so raw is only for
-// a file system on a local disk, where a stat waits for the disk at most
+// exitsyscall), which costs a third as much as the call itself: on two
+// CPUs 1.6-1.7 µs a call raw, 2.3-2.4 µs with it (BenchmarkFstatat). A
+// raw call that waits holds its thread's P, so raw is only for a file
+// system on a local disk, where a stat waits for the disk at most
 // (onLocalDisk); on a network file system it could wait on a server.
 func fstatat(fd int, path []byte, st *unix.Stat_t, raw bool) error {
 	var errno unix.Errno
