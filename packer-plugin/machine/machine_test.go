@@ -172,4 +172,13 @@ func TestLoadOfAnotherVersionsRecord(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "use the version of dockbake that wrote it") || strings.Contains(err.Error(), "rm --force") {
 		t.Errorf("err = %v, want one pointing to the version that wrote it, not to rm --force", err)
 	}
+	// The same unknown field in a record that names this version as its
+	// writer is damage: another version is no fix.
+	if err := os.WriteFile(path, []byte(strings.Replace(edited, "v99.1.0", "test", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Ensure(c.Spec(c.OS), "test")
+	if err == nil || strings.Contains(err.Error(), "use the version of dockbake that wrote it") || !strings.Contains(err.Error(), "rm --force web") {
+		t.Errorf("err = %v, want the damage's hint, rm --force", err)
+	}
 }

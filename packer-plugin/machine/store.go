@@ -31,7 +31,7 @@ func (c *Config) Ensure(spec generator.Spec, toolVersion string) (m *store.Machi
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return nil, false, err
 	}
-	if m, err = Load(s, spec.Name); err != nil {
+	if m, err = Load(s, spec.Name, toolVersion); err != nil {
 		return nil, false, err
 	}
 	if !created {
@@ -68,11 +68,14 @@ func (c *Config) createRequest(spec generator.Spec, toolVersion string) (store.C
 }
 
 // Load reads machine name from s, with its stored spec re-validated, as the
-// CLI does before it renders anything.
-func Load(s *store.Store, name string) (*store.Machine, error) {
+// CLI does before it renders anything. toolVersion is this plugin's, as
+// its machines record it: a record with a field or version unknown here
+// that another version wrote points to that version, one that this same
+// version wrote (or that names no version) is damage, as the CLI has it.
+func Load(s *store.Store, name, toolVersion string) (*store.Machine, error) {
 	m, err := s.Load(name)
 	var unknown *store.UnknownRecordError
-	if errors.As(err, &unknown) {
+	if errors.As(err, &unknown) && unknown.ToolVersion != "" && unknown.ToolVersion != toolVersion {
 		return nil, fmt.Errorf("%w (use the version of dockbake that wrote it, or a newer one)", err)
 	}
 	if err != nil {

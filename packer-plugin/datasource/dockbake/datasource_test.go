@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/packer-plugin/machine"
+	"github.com/dockbake/dockbake/packer-plugin/version"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -78,7 +79,7 @@ func TestExecute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := machine.Load(s, "web")
+	m, err := machine.Load(s, "web", version.Tool())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockbake/dockbake/generator"
 	"github.com/dockbake/dockbake/packer-plugin/machine"
+	"github.com/dockbake/dockbake/packer-plugin/version"
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -34,7 +35,7 @@ func stored(t *testing.T, cfg map[string]any) *store.Machine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := machine.Load(s, cfg["machine_name"].(string))
+	m, err := machine.Load(s, cfg["machine_name"].(string), version.Tool())
 	if err != nil {
 		t.Fatal(err)
 	}
