@@ -12,7 +12,7 @@ import (
 // showed, and the state of its files then. One read from the cache file
 // is raw, its record as written, parsed only as far as List needs it;
 // one found by this List is a foundMachine. A raw one is small: a List of
-// ten thousand machines makes one of each.
+// ten thousand machines reads ten thousand of them.
 type cachedMachine struct {
 	raw []byte
 	*foundMachine

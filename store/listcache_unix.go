@@ -86,7 +86,7 @@ type tops struct {
 	fds [len(topDirs)]int // -1 where the directory is not there
 	// local: every top directory is on a local file system, where List
 	// makes its fstatat calls without the Go scheduler's bookkeeping
-	// (rawFstatat).
+	// (fstatat, onLocalDisk).
 	local bool
 }
 
