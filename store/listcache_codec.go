@@ -75,7 +75,7 @@ func (c *cachedMachine) unchanged(look func(rel, name []byte) (fileState, bool))
 		return true
 	}
 	r := &reader{b: c.raw}
-	r.skipSummary()
+	r.rawSummary()
 	for range r.count() {
 		rel := r.bytes()
 		if now, ok := look(rel, nil); !ok || now != r.state() {
@@ -342,24 +342,25 @@ func (r *reader) byte() byte {
 }
 
 func (r *reader) summary() summary {
-	var m summary
-	m.url, m.ca, m.fleet = r.string(), r.string(), r.string()
-	m.attached = r.byte() == 1
-	for _, t := range []*time.Time{&m.serverExpires, &m.clientExpires, &m.caExpires} {
-		*t = time.Unix(0, r.varint()).UTC()
+	raw := r.rawSummary()
+	m := summary{url: string(raw.url), ca: string(raw.ca), fleet: string(raw.fleet), attached: raw.attached == 1}
+	for i, t := range []*time.Time{&m.serverExpires, &m.clientExpires, &m.caExpires} {
+		*t = time.Unix(0, raw.expires[i]).UTC()
 	}
 	return m
 }
 
-// skipSummary passes over a summary without making it.
-func (r *reader) skipSummary() {
-	r.bytes()
-	r.bytes()
-	r.bytes()
-	r.byte()
-	r.varint()
-	r.varint()
-	r.varint()
+// rawSummary is a summary as a record holds it (appendRecord), its
+// strings not copied: what a comparison reads to pass over it.
+type rawSummary struct {
+	url, ca, fleet []byte
+	attached       byte
+	expires        [3]int64 // server, client, CA, in Unix nanoseconds
+}
+
+func (r *reader) rawSummary() rawSummary {
+	return rawSummary{url: r.bytes(), ca: r.bytes(), fleet: r.bytes(), attached: r.byte(),
+		expires: [3]int64{r.varint(), r.varint(), r.varint()}}
 }
 
 func (r *reader) state() fileState {

@@ -20,6 +20,8 @@ const rawStat = true
 // system on a local disk, where a stat waits for the disk at most
 // (onLocalDisk); on a network file system it could wait on a server.
 func fstatat(fd int, path []byte, st *unix.Stat_t, raw bool) error {
+	// Two direct calls, not one through a function value: only a direct
+	// call keeps path and st alive and in place while the kernel uses them.
 	var errno unix.Errno
 	if raw {
 		_, _, errno = unix.RawSyscall6(unix.SYS_NEWFSTATAT, uintptr(fd), uintptr(unsafe.Pointer(&path[0])),
