@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockbake/dockbake/internal/dockerdtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 
@@ -31,7 +32,7 @@ func TestContextRealDocker(t *testing.T) {
 	port := strconv.Itoa(freePort(t))
 	addr := "127.0.0.1:" + port
 	c.ok("create", "web1", "--ip", "127.0.0.1", "--port", port, "-o", filepath.Join(t.TempDir(), "ud.yaml"))
-	startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, c.hostTLS("web1", true)...)...)
+	dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, c.hostTLS("web1", true)...)...)
 
 	_, errOut, code := c.run("context", "web1")
 	if code != 0 || !strings.Contains(errOut, "Created docker context web1 for web1 (tcp://"+addr+") with the docker CLI") {

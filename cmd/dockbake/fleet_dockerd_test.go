@@ -2,22 +2,20 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/dockbake/dockbake/internal/dockerdtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 
 // TestFleetAttachRealDockerd is fleet attach's end-to-end proof: two
 // machines made by fleet apply without addresses, each host a real dockerd
 // on loopback configured only by the user-data apply wrote (the host's
-// part of the delivery played by fakeHost), then the inventory gains their
+// part of the delivery played by dockerdtest.Host), then the inventory gains their
 // address and fleet attach attaches both; the docker CLI reaches each
 // through dockbake env. A third, whose host never answers, fails alone,
 // and the exit says so.
@@ -28,7 +26,7 @@ func TestFleetAttachRealDockerd(t *testing.T) {
 	bin := buildDockbake(t)
 	base := t.TempDir()
 	store := filepath.Join(base, "store")
-	ports := []int{lowPort(t), lowPort(t), lowPort(t)}
+	ports := []int{freePort(t), freePort(t), freePort(t)}
 	inventory := func(withIP bool) string {
 		var b strings.Builder
 		b.WriteString("version: 1\nfleet: hosts\ndefaults:\n  os: debian-12\n  install: none\nmachines:\n")
@@ -54,9 +52,8 @@ func TestFleetAttachRealDockerd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		host := newFakeHost(t, dockerdFromUserData(t, data))
-		host.answer = func(string) (string, string) { return "applied", "" }
-		args = append(args, "--test-spool-dir", fmt.Sprintf("h%d=%s", i, host.spool))
+		host := dockerdtest.NewHost(t, dockerdtest.FromUserData(t, data))
+		args = append(args, "--test-spool-dir", fmt.Sprintf("h%d=%s", i, host.Spool))
 	}
 	_, stderr, err := runDockbake(bin, store, args...)
 	if err == nil || !strings.Contains(stderr, "Fleet hosts: 2 of 3 attached.") || !strings.Contains(stderr, "warning: h2: ") {
@@ -73,19 +70,4 @@ func TestFleetAttachRealDockerd(t *testing.T) {
 	if _, stderr, err := runDockbake(bin, store, "env", "h2"); err == nil {
 		t.Errorf("h2 was not attached, but env works:\n%s", stderr)
 	}
-}
-
-// lowPort is a free port on 127.0.0.1 below 32768, out of the range the
-// system hands out for outgoing connections.
-func lowPort(t *testing.T) int {
-	t.Helper()
-	for range 100 {
-		p := 20000 + rand.IntN(12000)
-		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			l.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port below 32768 on 127.0.0.1")
-	return 0
 }

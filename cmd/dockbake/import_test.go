@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/dockbake/dockbake/internal/dmimport/dmtest"
+	"github.com/dockbake/dockbake/internal/dockerdtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 
@@ -37,7 +38,7 @@ func TestImportDockerMachine(t *testing.T) {
 	}
 	// The host as Docker Machine provisioned it: /etc/docker/{ca,server,server-key}.pem.
 	dm1 := filepath.Join(dmRoot, "machines", "dm1")
-	startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, tlsFlags(dm1, "ca.pem", "server.pem", "server-key.pem", true)...)...)
+	dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, tlsFlags(dm1, "ca.pem", "server.pem", "server-key.pem", true)...)...)
 
 	// Every machine is tried; the one Docker Machine left with a server
 	// certificate of another CA is reported, the others come in.
@@ -155,7 +156,7 @@ func TestImportKeepsDockerdCommandLine(t *testing.T) {
 
 	c.ok("import-docker-machine", "--os", "ubuntu-24.04")
 	ud := c.ok("render", "dm1")
-	got := dockerdFlags(t, userDataFiles(t, []byte(ud))["/etc/systemd/system/docker.service.d/10-machine.conf"].Content)
+	got := dockerdFlags(t, dockerdtest.UserDataFiles(t, []byte(ud))["/etc/systemd/system/docker.service.d/10-machine.conf"].Content)
 	want := dockerdFlags(t, dockerMachineDropInFor(t, data))
 	// dockbake adds --live-restore of its own, so that a certificate
 	// delivered after boot restarts dockerd without stopping containers

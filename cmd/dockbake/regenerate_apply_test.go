@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockbake/dockbake/internal/dockerdtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 
@@ -18,11 +19,11 @@ import (
 // running dockerd, then a two-step CA rotation during which the old and
 // the new CA's client certificates both get in, and after whose finish
 // only the new CA's do.
-func applyRotations(t *testing.T, bin, store, port string, host *fakeHost) {
-	host.answer = func(string) (string, string) { return "applied", "" }
+func applyRotations(t *testing.T, bin, store, port string, host *dockerdtest.Host) {
+	host.Answer(nil) // the default: applied
 	regen := func(args ...string) string {
 		t.Helper()
-		all := append([]string{"regenerate-certs", "web1", "--test-spool-dir", host.spool}, args...)
+		all := append([]string{"regenerate-certs", "web1", "--test-spool-dir", host.Spool}, args...)
 		_, stderr, err := runDockbake(bin, store, all...)
 		if err != nil {
 			t.Fatalf("regenerate-certs %v: %v\n%s", args, err, stderr)
@@ -30,9 +31,9 @@ func applyRotations(t *testing.T, bin, store, port string, host *fakeHost) {
 		return stderr
 	}
 	url := "tcp://127.0.0.1:" + port
-	old := host.servedFP()
+	old := host.Served()
 	out := regen("--ip", "127.0.0.1", "--dns", "web1.test", "--apply")
-	if host.servedFP() == old || !strings.Contains(out, "serves its new certificate") {
+	if host.Served() == old || !strings.Contains(out, "serves its new certificate") {
 		t.Errorf("--apply: the host serves the old certificate\n%s", out)
 	}
 	if err := dockerPS(t, filepath.Join(store, "machines", "web1"), url); err != nil {
@@ -77,7 +78,7 @@ func applyRotations(t *testing.T, bin, store, port string, host *fakeHost) {
 	if !strings.Contains(ls, "alice") || !strings.Contains(ls, "not accepted") {
 		t.Errorf("client ls after the finish does not say alice is out:\n%s", ls)
 	}
-	if _, stderr, err := runDockbake(bin, store, "regenerate-certs", "web1", "--ca", "--finish", "--force", "--test-spool-dir", host.spool); err == nil ||
+	if _, stderr, err := runDockbake(bin, store, "regenerate-certs", "web1", "--ca", "--finish", "--force", "--test-spool-dir", host.Spool); err == nil ||
 		!strings.Contains(stderr, "no CA rotation is under way") {
 		t.Errorf("a second finish: %v\n%s", err, stderr)
 	}
@@ -109,12 +110,11 @@ func TestAttachRestartsNeedForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	daemon := dockerdFromUserData(t, []byte(ud))
-	host := newFakeHost(t, daemon)
-	host.answer = func(string) (string, string) { return "applied", "" }
+	daemon := dockerdtest.FromUserData(t, []byte(ud))
+	host := dockerdtest.NewHost(t, daemon)
 	record := filepath.Join(store, "hosts", "web1", "machine.json")
 	before, _ := os.ReadFile(record)
-	args := []string{"attach", "web1", "--ip", "127.0.0.1", "--port", port, "--test-spool-dir", host.spool}
+	args := []string{"attach", "web1", "--ip", "127.0.0.1", "--port", port, "--test-spool-dir", host.Spool}
 	_, stderr, err := runDockbake(bin, store, args...)
 	if err == nil || !strings.Contains(stderr, "its containers would restart with dockerd: live-restore is off") || !strings.Contains(stderr, "--force") {
 		t.Errorf("attach with live-restore off: %v\n%s", err, stderr)
@@ -122,7 +122,7 @@ func TestAttachRestartsNeedForce(t *testing.T) {
 	if after, _ := os.ReadFile(record); !bytes.Equal(before, after) {
 		t.Error("a refused attach changed the store")
 	}
-	if left := daemon.leftBehind(t); left != "" {
+	if left := daemon.LeftBehind(t); left != "" {
 		t.Errorf("left behind: %s", left)
 	}
 	if _, stderr, err := runDockbake(bin, store, append(args, "--force")...); err != nil {

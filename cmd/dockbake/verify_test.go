@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dockbake/dockbake/generator"
+	"github.com/dockbake/dockbake/internal/dockerdtest"
 	"github.com/dockbake/dockbake/internal/testenv"
 	"github.com/dockbake/dockbake/store"
 )
@@ -123,7 +124,7 @@ func TestVerifyRealDockerd(t *testing.T) {
 	alice := filepath.Join(t.TempDir(), "alice")
 	c.ok("client", "add", "web1", "--user", "alice", "--output", alice)
 
-	d := startDockerdOn(t, addr1, append([]string{"-H", "tcp://" + addr1, "-H", "tcp://" + addr2}, c.hostTLS("web1", true)...)...)
+	d := dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr1, "-H", "tcp://" + addr2}, c.hostTLS("web1", true)...)...)
 	t.Run("ok", func(t *testing.T) {
 		c := c.in(t)
 		out := c.ok("verify", "web1")
@@ -162,7 +163,7 @@ func TestVerifyRealDockerd(t *testing.T) {
 		c := c.in(t)
 		c.fails([]string{"verify", "web1", "--url", addr1}, "FAIL chain", "is not issued by web1's CA", "--ca", "dockbake render web1")
 	})
-	d.stop()
+	d.Stop()
 	t.Run("refused", func(t *testing.T) {
 		c := c.in(t)
 		c.fails([]string{"verify", "web1"}, "FAIL connect", "nothing listens at "+addr2, "systemctl status docker")
@@ -170,7 +171,7 @@ func TestVerifyRealDockerd(t *testing.T) {
 
 	// The host now runs web1's new user-data: web1 works, alice's
 	// certificate from the old CA does not.
-	startDockerdOn(t, addr2, append([]string{"-H", "tcp://" + addr2}, c.hostTLS("web1", true)...)...)
+	dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr2}, c.hostTLS("web1", true)...)...)
 	t.Run("new CA on the host", func(t *testing.T) {
 		c := c.in(t)
 		c.ok("verify", "web1")
@@ -189,14 +190,14 @@ func TestVerifyInsecureHosts(t *testing.T) {
 	c.ok("create", "web1", "--ip", "127.0.0.1", "--port", port, "-o", filepath.Join(t.TempDir(), "ud.yaml"))
 	t.Run("plain HTTP", func(t *testing.T) {
 		c := c.in(t)
-		d := startDockerdOn(t, addr, "-H", "tcp://"+addr)
-		defer d.stop()
+		d := dockerdtest.Start(t, "-H", "tcp://"+addr)
+		defer d.Stop()
 		c.fails([]string{"verify", "web1"}, "FAIL tls", "answers plain HTTP, not TLS", "anyone who reaches the port controls the host", "--tlsverify")
 	})
 	t.Run("TLS without client certificates", func(t *testing.T) {
 		c := c.in(t)
-		d := startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, c.hostTLS("web1", false)...)...)
-		defer d.stop()
+		d := dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, c.hostTLS("web1", false)...)...)
+		defer d.Stop()
 		c.fails([]string{"verify", "web1"}, "ok   docker", "FAIL auth", "answers clients without a certificate", "without --tlsverify")
 	})
 }
@@ -223,22 +224,22 @@ func TestVerifyExpiry(t *testing.T) {
 	at("future", time.Now().Add(72*time.Hour), 48*time.Hour)
 	t.Run("server certificate expired", func(t *testing.T) {
 		c := c.in(t)
-		d := startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, c.hostTLS("old", true)...)...)
-		defer d.stop()
+		d := dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, c.hostTLS("old", true)...)...)
+		defer d.Stop()
 		c.fails([]string{"verify", "old"}, "FAIL expiry", "the host's server certificate expired on", "dockbake regenerate-certs old, then give the host the new user-data")
 	})
 	t.Run("not yet valid", func(t *testing.T) {
 		c := c.in(t)
-		d := startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, c.hostTLS("future", true)...)...)
-		defer d.stop()
+		d := dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, c.hostTLS("future", true)...)...)
+		defer d.Stop()
 		c.fails([]string{"verify", "future"}, "FAIL expiry", "but this computer's clock says", "date -u")
 	})
 	// A new server certificate, but the old client certificate is kept.
 	c.ok("regenerate-certs", "old", "-o", filepath.Join(t.TempDir(), "ud.yaml"))
 	t.Run("client certificate expired", func(t *testing.T) {
 		c := c.in(t)
-		d := startDockerdOn(t, addr, append([]string{"-H", "tcp://" + addr}, c.hostTLS("old", true)...)...)
-		defer d.stop()
+		d := dockerdtest.Start(t, append([]string{"-H", "tcp://" + addr}, c.hostTLS("old", true)...)...)
+		defer d.Stop()
 		c.fails([]string{"verify", "old"}, "FAIL expiry", "client certificate in", "dockbake regenerate-certs old --client")
 		c.ok("regenerate-certs", "old", "--client", "-o", filepath.Join(t.TempDir(), "ud2.yaml"))
 		c.ok("verify", "old")

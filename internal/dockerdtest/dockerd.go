@@ -1,15 +1,13 @@
 // Package dockerdtest runs a real dockerd on loopback for end-to-end tests,
 // configured only by what dockbake rendered: the files of its user-data in
 // a scratch root and the drop-in's ExecStart line, with the TCP listener
-// moved to 127.0.0.1. It is what the Terraform provider's end-to-end tests
-// start; cmd/dockbake's tests keep their own copy of the same steps.
+// moved to 127.0.0.1. Host plays the host's part of the apply mechanism
+// for it. The CLI's, the engine's and the Terraform provider's end-to-end
+// tests all start their dockerd here.
 package dockerdtest
 
 import (
-	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,37 +19,28 @@ import (
 	"github.com/dockbake/dockbake/internal/testenv"
 )
 
-// Daemon is a real dockerd on loopback, sandboxed so that it does not touch
-// the host's Docker: its own data and exec roots, no iptables, no bridge.
-type Daemon struct {
-	// Addr is its TCP listener, 127.0.0.1:PORT.
-	Addr string
-	t    *testing.T
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-// FreePort is a TCP port on 127.0.0.1 below 32768 (tests keep out of the
-// ephemeral range) that nothing listens on now.
-func FreePort(t *testing.T) int {
-	t.Helper()
-	for i := 0; i < 200; i++ {
-		port := 20000 + rand.IntN(12768)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port on 127.0.0.1 between 20000 and 32767")
-	return 0
-}
-
-type writtenFile struct {
+// WrittenFile is one entry of cloud-config's write_files.
+type WrittenFile struct {
 	Path        string `yaml:"path"`
 	Permissions string `yaml:"permissions"`
 	Content     string `yaml:"content"`
+}
+
+// UserDataFiles returns the write_files of cloud-config user-data ud by
+// path.
+func UserDataFiles(t *testing.T, ud []byte) map[string]WrittenFile {
+	t.Helper()
+	var cc struct {
+		WriteFiles []WrittenFile `yaml:"write_files"`
+	}
+	if err := yaml.Unmarshal(ud, &cc); err != nil {
+		t.Fatalf("user-data is not YAML: %v", err)
+	}
+	files := map[string]WrittenFile{}
+	for _, f := range cc.WriteFiles {
+		files[f.Path] = f
+	}
+	return files
 }
 
 // FromUserData starts dockerd exactly as the rendered drop-in of
@@ -60,20 +49,14 @@ type writtenFile struct {
 func FromUserData(t *testing.T, ud []byte) *Daemon {
 	t.Helper()
 	testenv.Root(t, "dockerd runs as root")
-	var cc struct {
-		WriteFiles []writtenFile `yaml:"write_files"`
-	}
-	if err := yaml.Unmarshal(ud, &cc); err != nil {
-		t.Fatalf("user-data is not YAML: %v", err)
-	}
 	// Short: unix socket paths are limited to 108 bytes.
 	root, err := os.MkdirTemp("", "dbd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	var dropIn string
-	for _, f := range cc.WriteFiles {
+	files := UserDataFiles(t, ud)
+	for _, f := range files {
 		mode, err := strconv.ParseUint(f.Permissions, 8, 32)
 		if err != nil {
 			t.Fatalf("%s: permissions %q: %v", f.Path, f.Permissions, err)
@@ -83,15 +66,14 @@ func FromUserData(t *testing.T, ud []byte) *Daemon {
 		if err := os.WriteFile(p, []byte(f.Content), os.FileMode(mode)); err != nil {
 			t.Fatal(err)
 		}
-		if f.Path == generator.HostDropIn {
-			dropIn = f.Content
-		}
 	}
-	return Start(t, remap(t, root, execStart(t, dropIn))...)
+	flags := remap(t, root, execStart(t, files[generator.HostDropIn].Content))
+	t.Logf("dockerd %s", strings.Join(flags, " "))
+	return Start(t, flags...)
 }
 
 // remap moves the drop-in's paths into root and its TCP listener onto
-// loopback.
+// loopback, and returns its flags.
 func remap(t *testing.T, root string, argv []string) []string {
 	t.Helper()
 	tcp := false
@@ -108,8 +90,8 @@ func remap(t *testing.T, root string, argv []string) []string {
 	return argv[1:]
 }
 
-// execStart returns the argv of the drop-in's last ExecStart= line, which
-// must need no quoting.
+// execStart returns the argv of the drop-in's last ExecStart= line. The
+// line is split on spaces, so it asserts that the line needed no quoting.
 func execStart(t *testing.T, dropIn string) []string {
 	t.Helper()
 	var last string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +17,22 @@ import (
 // Host plays the host's part of the apply mechanism for a Daemon that has
 // no systemd to run it: it watches a spool directory (which the client's
 // delivery container bind-mounts as it does /var/lib/dockbake/spool),
-// applies each whole delivery, restarts dockerd with it and reports the
-// outcome, as the host's apply unit does.
+// and answers each whole delivery as the host's apply unit does: by
+// default it applies it (the files swapped in, dockerd restarted) and
+// reports so; Answer makes it report another outcome, or none.
 type Host struct {
 	// Spool is the spool directory to attach with (attach.Request.SpoolDir).
 	Spool  string
 	t      *testing.T
 	daemon *Daemon
 	stop   chan struct{}
+	mu     sync.Mutex
+	answer func(id string) (outcome, reason string)
 }
+
+// RolledBackLog is the journal line a Host reports with every outcome
+// other than applied, as a host whose dockerd refused the delivery would.
+const RolledBackLog = "host dockerd[1]: failed to create API server: x509: unsupported elliptic curve"
 
 // NewHost starts watching a new spool for d.
 func NewHost(t *testing.T, d *Daemon) *Host {
@@ -44,10 +52,24 @@ func NewHost(t *testing.T, d *Daemon) *Host {
 	return h
 }
 
-// Served is the fingerprint of dockerd's live server certificate.
-func (h *Host) Served() string { return fingerprintOf(h.t, h.daemon.Flag("--tlscert")) }
+// Answer decides the outcome of each delivery from now on: "applied"
+// applies it, "" leaves it unanswered (an attach waiting for the host
+// times out), any other outcome is reported with reason and
+// RolledBackLog, the delivery not applied. nil restores the default,
+// applied.
+func (h *Host) Answer(answer func(id string) (outcome, reason string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.answer = answer
+}
 
-// watch applies each delivery whose manifest has arrived whole.
+// Served is the fingerprint of dockerd's live server certificate.
+func (h *Host) Served() string {
+	path, _ := h.daemon.flag("--tlscert")
+	return fingerprintOf(h.t, path)
+}
+
+// watch answers each delivery whose manifest has arrived whole.
 func (h *Host) watch() {
 	done := map[string]bool{}
 	for {
@@ -64,34 +86,74 @@ func (h *Host) watch() {
 				continue
 			}
 			done[e.Name()] = true
-			h.apply(e.Name(), dir)
+			h.handle(e.Name(), dir)
 		}
 	}
 }
 
-// apply swaps the delivered files in, restarts dockerd and reports.
-func (h *Host) apply(id, dir string) {
+// handle answers delivery id, in dir.
+func (h *Host) handle(id, dir string) {
+	h.mu.Lock()
+	answer := h.answer
+	h.mu.Unlock()
+	outcome, reason := "applied", ""
+	if answer != nil {
+		outcome, reason = answer(id)
+	}
+	if outcome == "" {
+		return
+	}
 	delivered := fingerprintOf(h.t, filepath.Join(dir, "server.pem"))
-	h.writeStatus(id, "applying", delivered, h.Served())
+	served := h.Served()
+	var log []string
+	if outcome == "applied" {
+		h.writeStatus(id, "applying", "", delivered, served, nil)
+		h.swapIn(dir)
+		served = delivered
+	} else {
+		log = []string{RolledBackLog}
+	}
+	h.writeStatus(id, outcome, reason, delivered, served, log)
+	os.RemoveAll(dir)
+}
+
+// swapIn puts the delivered files where dockerd reads them and restarts it.
+func (h *Host) swapIn(dir string) {
 	for name, flag := range map[string]string{"ca.pem": "--tlscacert", "server.pem": "--tlscert", "server-key.pem": "--tlskey"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			h.t.Error(err)
 			return
 		}
-		os.WriteFile(h.daemon.Flag(flag), b, 0o600)
+		path, ok := h.daemon.flag(flag)
+		if !ok {
+			h.t.Errorf("dockerd has no %s flag", flag)
+			return
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			h.t.Error(err)
+			return
+		}
 	}
 	h.daemon.Restart()
-	h.writeStatus(id, "applied", delivered, delivered)
-	os.RemoveAll(dir)
 }
 
-func (h *Host) writeStatus(id, outcome, delivered, served string) {
+// writeStatus reports an outcome as the host's apply unit does: the
+// status file written whole, then renamed into place.
+func (h *Host) writeStatus(id, outcome, reason, delivered, served string, log []string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dockbake-status 1\nid %s\noutcome %s\nreason \ndelivered %s\nserved %s\ntime %s\n", id, outcome, delivered, served, time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "dockbake-status 1\nid %s\noutcome %s\nreason %s\ndelivered %s\nserved %s\ntime %s\n", id, outcome, reason, delivered, served, time.Now().UTC().Format(time.RFC3339))
+	for _, l := range log {
+		b.WriteString("log " + l + "\n")
+	}
 	tmp := filepath.Join(h.Spool, generator.SpoolStatus, "."+id)
-	os.WriteFile(tmp, []byte(b.String()), 0o600)
-	os.Rename(tmp, filepath.Join(h.Spool, generator.StatusPath(id)))
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+		h.t.Error(err)
+		return
+	}
+	if err := os.Rename(tmp, filepath.Join(h.Spool, generator.StatusPath(id))); err != nil {
+		h.t.Error(err)
+	}
 }
 
 func fingerprintOf(t *testing.T, path string) string {

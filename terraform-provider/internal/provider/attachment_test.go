@@ -28,7 +28,7 @@ func TestAccAttachmentRealDockerd(t *testing.T) {
 	testenv.LookPath(t, "dockerd", "apt-get install docker.io")
 	testenv.LookPath(t, "docker", "apt-get install docker.io")
 	root := acc(t)
-	port := dockerdtest.FreePort(t)
+	port := testenv.FreePort(t, "127.0.0.1")
 	attach.RetryEvery /= 10
 	var host *dockerdtest.Host
 	last := "" // the fingerprint the previous attach served

@@ -24,7 +24,7 @@ func TestAccMachineRealDockerd(t *testing.T) {
 	testenv.LookPath(t, "dockerd", "apt-get install docker.io")
 	testenv.LookPath(t, "docker", "apt-get install docker.io")
 	root := acc(t)
-	port := dockerdtest.FreePort(t)
+	port := testenv.FreePort(t, "127.0.0.1")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{{
