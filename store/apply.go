@@ -93,19 +93,10 @@ func (a *Applying) Commit() (*Rotation, error) {
 		unlock()
 		return nil, fmt.Errorf("machine %q changed in the store while its host took the new certificates (%v)", name, err)
 	}
-	t, host, client, err := s.beginMachine("rotate", name)
 	rot := &Rotation{}
-	if err == nil {
-		err = s.stageKeys(m, a.req, a.keys, host, client, rot)
-	}
-	if err != nil {
-		if t != nil {
-			t.discard()
-		}
-		unlock()
-		return nil, err
-	}
-	c, err := s.newChange(t, unlock, name, host, client)
+	c, err := s.stageChange("rotate", name, unlock, func(_ *txn, host, client string) error {
+		return s.stageKeys(m, a.req, a.keys, host, client, rot)
+	})
 	if err != nil {
 		return nil, err
 	}

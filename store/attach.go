@@ -147,18 +147,9 @@ func (a *Attaching) Commit() (*Machine, error) {
 		unlock()
 		return nil, fmt.Errorf("machine %q changed in the store while it was attached (%v)", name, err)
 	}
-	t, host, client, err := s.beginMachine("attach", name)
-	if err == nil {
-		err = a.stageAttached(m, host, client)
-	}
-	if err != nil {
-		if t != nil {
-			t.discard()
-		}
-		unlock()
-		return nil, err
-	}
-	c, err := s.newChange(t, unlock, name, host, client)
+	c, err := s.stageChange("attach", name, unlock, func(_ *txn, host, client string) error {
+		return a.stageAttached(m, host, client)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -70,18 +70,9 @@ func (a *Attaching) commitNew() (*Machine, error) {
 		unlock()
 		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
-	t, host, client, err := s.beginMachine("attach", name)
-	if err == nil {
-		err = a.stageNew(host, client)
-	}
-	if err != nil {
-		if t != nil {
-			t.discard()
-		}
-		unlock()
-		return nil, err
-	}
-	c, err := s.newChange(t, unlock, name, host, client)
+	c, err := s.stageChange("attach", name, unlock, func(_ *txn, host, client string) error {
+		return a.stageNew(host, client)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -80,9 +80,25 @@ func (s *Store) StageCreate(req CreateRequest) (*Change, error) {
 		unlock()
 		return nil, fmt.Errorf("machine %q: %w", name, ErrExists)
 	}
-	t, host, client, err := s.beginMachine("create", name)
+	return s.stageChange("create", name, unlock, func(t *txn, host, client string) error {
+		return s.stageMachine(t, host, client, req)
+	})
+}
+
+// stageChange is the first half of every change of one machine, made
+// under the lock that unlock releases: a transaction (named label-name)
+// that puts the machine's host and client directories, which stage
+// fills. It returns the change, staged and read back, to commit. On any
+// error the transaction is discarded and the lock released: nothing
+// changed.
+func (s *Store) stageChange(label, name string, unlock func(), stage func(t *txn, host, client string) error) (*Change, error) {
+	t, err := s.begin(label + "-" + name)
+	var host, client string
 	if err == nil {
-		err = s.stageMachine(t, host, client, req)
+		host, client, err = s.putMachine(t, name)
+	}
+	if err == nil {
+		err = stage(t, host, client)
 	}
 	if err != nil {
 		if t != nil {
@@ -92,16 +108,6 @@ func (s *Store) StageCreate(req CreateRequest) (*Change, error) {
 		return nil, err
 	}
 	return s.newChange(t, unlock, name, host, client)
-}
-
-// beginMachine starts a transaction that puts machine name's host and
-// client directories, and returns where to stage them.
-func (s *Store) beginMachine(label, name string) (t *txn, host, client string, err error) {
-	if t, err = s.begin(label + "-" + name); err != nil {
-		return nil, "", "", err
-	}
-	host, client, err = s.putMachine(t, name)
-	return t, host, client, err
 }
 
 // putMachine adds machine name's host and client directories to t, and

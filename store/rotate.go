@@ -90,19 +90,10 @@ func (s *Store) StageRotate(req RotateRequest) (*Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, host, client, err := s.beginMachine("rotate", req.Name)
 	rot := &Rotation{}
-	if err == nil {
-		err = s.stageRotation(m, req, host, client, rot)
-	}
-	if err != nil {
-		if t != nil {
-			t.discard()
-		}
-		unlock()
-		return nil, err
-	}
-	c, err := s.newChange(t, unlock, req.Name, host, client)
+	c, err := s.stageChange("rotate", req.Name, unlock, func(_ *txn, host, client string) error {
+		return s.stageRotation(m, req, host, client, rot)
+	})
 	if err != nil {
 		return nil, err
 	}
