@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -26,7 +25,7 @@ func TestFullDisk(t *testing.T) {
 			continue
 		}
 		t.Run(sc.name, func(t *testing.T) {
-			base := mountTmpfs(t, "size=2m")
+			base := testenv.Tmpfs(t, "size=2m")
 			s, err := Open(filepath.Join(base, "store"))
 			if err != nil {
 				t.Fatal(err)
@@ -40,7 +39,7 @@ func TestFullDisk(t *testing.T) {
 				if free > 64 {
 					t.Fatal("the command still fails with 256 KiB free")
 				}
-				fillLeaving(t, filler, free)
+				testenv.FillLeaving(t, filler, free)
 				err := sc.run(storeIn(base, nil), filepath.Join(base, "out"))
 				os.Remove(filler)
 				w, problems := observe(base)
@@ -62,44 +61,5 @@ func TestFullDisk(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// mountTmpfs mounts a tmpfs with opts on a new directory for the test.
-func mountTmpfs(t *testing.T, opts string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, opts); err != nil {
-		testenv.Missing(t, "a tmpfs mount", fmt.Sprintf("mount -t tmpfs: %v", err))
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
-// fillLeaving fills the file system of path with the file path, then
-// frees pages pages of it.
-func fillLeaving(t *testing.T, path string, pages int) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for chunk := make([]byte, 64<<10); len(chunk) > 0; chunk = chunk[:len(chunk)/2] {
-		for {
-			if _, err := f.Write(chunk); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(fi.Size() - int64(pages)*4096); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/dockbake/dockbake/internal/testenv"
@@ -32,7 +30,7 @@ func TestFullDiskCLI(t *testing.T) {
 		{"client add", []string{"client", "add", "web1", "--user", "bob", "-o", "OUT"}, "bob"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			disk := mountTmpfs(t, "size=2m")
+			disk := testenv.Tmpfs(t, "size=2m")
 			c := newCLI(t)
 			c.env["DOCKBAKE_STORAGE_PATH"] = filepath.Join(disk, "store")
 			c.ok("create", "web1", "--ip", "192.0.2.1")
@@ -43,7 +41,7 @@ func TestFullDiskCLI(t *testing.T) {
 			before := hashTree(t, disk)
 			for free := 0; free <= 64; free++ {
 				filler := filepath.Join(disk, "filler")
-				fillLeaving(t, filler, free)
+				testenv.FillLeaving(t, filler, free)
 				_, errOut, code := c.run(args...)
 				os.Remove(filler)
 				if code == 0 {
@@ -88,43 +86,4 @@ func hashTree(t *testing.T, dir string) string {
 		return nil
 	})
 	return b.String()
-}
-
-// mountTmpfs mounts a tmpfs with opts on a new directory for the test.
-func mountTmpfs(t *testing.T, opts string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, opts); err != nil {
-		testenv.Missing(t, "a tmpfs mount", fmt.Sprintf("mount -t tmpfs: %v", err))
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
-// fillLeaving fills the file system of path with the file path, then
-// frees pages pages of it.
-func fillLeaving(t *testing.T, path string, pages int) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for chunk := make([]byte, 64<<10); len(chunk) > 0; chunk = chunk[:len(chunk)/2] {
-		for {
-			if _, err := f.Write(chunk); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(fi.Size() - int64(pages)*4096); err != nil {
-		t.Fatal(err)
-	}
 }
