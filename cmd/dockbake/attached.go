@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/dockbake/dockbake/store"
 )
 
@@ -13,14 +15,18 @@ const notAttached = "(not attached)"
 // machineURL is the machine's DOCKER_HOST, or "" while it is not attached.
 func machineURL(m *store.Machine) string { return m.Spec.URL() }
 
-// requireAttached refuses, for what needs the host's address (env, config,
-// context), a machine that has none yet.
-func requireAttached(m *store.Machine) error {
-	if m.Spec.Attached() {
-		return nil
+// loadAttached is loadMachine for what points a client at the host (env,
+// url, config, context): it refuses a machine that has no address yet.
+func loadAttached(c *cli.Context, p *proc, name string) (*store.Machine, error) {
+	_, m, err := loadMachine(c, p, name)
+	if err != nil {
+		return nil, err
 	}
-	return withHint(fmt.Errorf("machine %q is not attached: it has no address yet", m.Name),
-		"launch the host with its user-data, then run: dockbake attach %s --ip ADDRESS", m.Name)
+	if !m.Spec.Attached() {
+		return nil, withHint(fmt.Errorf("machine %q is not attached: it has no address yet", m.Name),
+			"launch the host with its user-data, then run: dockbake attach %s --ip ADDRESS", m.Name)
+	}
+	return m, nil
 }
 
 // nextStep is what create tells the user to run once the host is up.

@@ -13,11 +13,12 @@ func configCommand(p *proc) *cli.Command {
 		Usage:     "print the docker CLI's TLS flags for a machine, for docker $(dockbake config NAME) ps",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			_, m, err := loadMachineArg(c, p)
+			name, err := machineNameArg(c)
 			if err != nil {
 				return err
 			}
-			if err := requireAttached(m); err != nil {
+			m, err := loadAttached(c, p, name)
+			if err != nil {
 				return err
 			}
 			dir := m.ClientDir

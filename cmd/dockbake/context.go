@@ -70,11 +70,8 @@ func contextCreate(c *cli.Context, p *proc) error {
 	if err != nil {
 		return err
 	}
-	_, m, err := loadMachine(c, p, machine)
+	m, err := loadAttached(c, p, machine)
 	if err != nil {
-		return err
-	}
-	if err := requireAttached(m); err != nil {
 		return err
 	}
 	name, err := contextName(c, machine)

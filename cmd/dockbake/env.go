@@ -38,11 +38,8 @@ func printEnv(c *cli.Context, p *proc) error {
 		if err != nil {
 			return err
 		}
-		_, m, err := loadMachine(c, p, name)
+		m, err := loadAttached(c, p, name)
 		if err != nil {
-			return err
-		}
-		if err := requireAttached(m); err != nil {
 			return err
 		}
 		req.Machine, req.URL, req.CertPath, req.ProxyHost = name, m.Spec.URL(), m.ClientDir, m.Spec.Address()

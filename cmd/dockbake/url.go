@@ -12,11 +12,12 @@ func urlCommand(p *proc) *cli.Command {
 		Usage:     "print a machine's DOCKER_HOST URL",
 		ArgsUsage: "NAME",
 		Action: func(c *cli.Context) error {
-			_, m, err := loadMachineArg(c, p)
+			name, err := machineNameArg(c)
 			if err != nil {
 				return err
 			}
-			if err := requireAttached(m); err != nil {
+			m, err := loadAttached(c, p, name)
+			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(p.stdout, m.Spec.URL())
